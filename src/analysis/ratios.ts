@@ -1,0 +1,95 @@
+// Per-line user / system / idle time (SPEC.md, "Per-line time ratios"). Every node's samples are
+// one share, decided by its own (leaf) frame, and are charged to the innermost frame of the user's
+// own code on its stack.
+
+import { Share, type FrameKind, type LineStat, type Profile, type Totals } from '../model.js';
+
+export function shareOf(kind: FrameKind): Share {
+  if (kind === 'idle') return Share.Idle;
+  if (kind === 'user' || kind === 'dependency') return Share.User;
+  // (program), (garbage collector), native frames and Node's own JavaScript, which is mostly the
+  // thin layer over native bindings and system calls (scryptSync, spawnSync, readFileSync...).
+  return Share.System;
+}
+
+export interface Attribution {
+  nodeShare: Uint8Array;
+  /** The node each node's samples are charged to: its innermost user frame, else itself. */
+  charged: Int32Array;
+}
+
+export function attribute(profile: Profile): Attribution {
+  const n = profile.nodeParent.length;
+  const nodeShare = new Uint8Array(n);
+  const charged = new Int32Array(n);
+  const innermostUser = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    // Parents precede children, so one forward pass walks every stack without recursion.
+    const kind = profile.frames[profile.nodeFrame[i]].kind;
+    const parent = profile.nodeParent[i];
+    innermostUser[i] = kind === 'user' ? i : parent >= 0 ? innermostUser[parent] : -1;
+    nodeShare[i] = shareOf(kind);
+    charged[i] = innermostUser[i] >= 0 ? innermostUser[i] : i;
+  }
+  return { nodeShare, charged };
+}
+
+/** The line a node's time is charged to when it is not split by its own ticks. */
+function mainLine(profile: Profile, node: number): number {
+  const ticks = profile.nodeLineTicks[node];
+  if (ticks && ticks.length) {
+    let best = 0;
+    for (let k = 2; k < ticks.length; k += 2) {
+      if (ticks[k + 1] > ticks[best + 1] || (ticks[k + 1] === ticks[best + 1] && ticks[k] < ticks[best])) best = k;
+    }
+    return ticks[best];
+  }
+  return profile.frames[profile.nodeFrame[node]].line;
+}
+
+export function lineTable(profile: Profile, { nodeShare, charged }: Attribution): { lines: LineStat[]; totals: Totals } {
+  const byKey = new Map<string, LineStat>();
+  const totals: Totals = { wallMs: 0, userMs: 0, systemMs: 0, idleMs: 0, samples: 0 };
+  const add = (node: number, line: number, share: Share, ms: number, samples: number) => {
+    const frame = profile.frames[profile.nodeFrame[node]];
+    const key = `${frame.file}\u0000${line}\u0000${frame.name}`;
+    let stat = byKey.get(key);
+    if (!stat) {
+      stat = { file: frame.file, line, function: frame.name, userMs: 0, systemMs: 0, idleMs: 0, samples: 0 };
+      byKey.set(key, stat);
+    }
+    if (share === Share.User) stat.userMs += ms;
+    else if (share === Share.System) stat.systemMs += ms;
+    else stat.idleMs += ms;
+    stat.samples += samples;
+  };
+  for (let i = 0; i < profile.nodeParent.length; i++) {
+    const samples = profile.nodeSamples[i];
+    if (samples === 0) continue;
+    const ms = profile.nodeSelfMs[i];
+    const share = nodeShare[i] as Share;
+    totals.samples += samples;
+    totals.wallMs += ms;
+    if (share === Share.User) totals.userMs += ms;
+    else if (share === Share.System) totals.systemMs += ms;
+    else totals.idleMs += ms;
+
+    const target = charged[i];
+    const ticks = profile.nodeLineTicks[i];
+    let tickSum = 0;
+    if (target === i && ticks) for (let k = 1; k < ticks.length; k += 2) tickSum += ticks[k];
+    if (tickSum > 0) {
+      for (let k = 0; k < ticks!.length; k += 2) {
+        const part = ticks![k + 1] / tickSum;
+        if (part > 0) add(i, ticks![k], share, ms * part, samples * part);
+      }
+    } else add(target, mainLine(profile, target), share, ms, samples);
+  }
+  const lines = [...byKey.values()].sort(
+    (a, b) =>
+      b.userMs + b.systemMs + b.idleMs - (a.userMs + a.systemMs + a.idleMs) ||
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line,
+  );
+  return { lines, totals };
+}

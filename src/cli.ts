@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The loopscope command line. Bad input or usage: one line on stderr, exit code 2, no stack trace.
+
+import { Command, CommanderError, Option } from 'commander';
+import { analyzeCommand } from './commands/analyze.js';
+import { InputError } from './model.js';
+
+const program = new Command()
+  .name('loopscope')
+  .description('Finds out why an asynchronous program is slow: which bottleneck, at which line, what a fix saves.')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command('analyze')
+  .description('read a CPU profile (- for standard input), print the findings and the per-line table')
+  .argument('<file...>', 'a .cpuprofile from node --cpu-prof, the inspector or DevTools')
+  .option('--json', 'print the report as JSON (see SPEC.md for the contract)')
+  .option('--speedscope <out.json>', 'also write a speedscope file for the flame graph')
+  .option('--top <n>', 'how many lines to show', '20')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
+  .action(async (files: string[], options) => {
+    process.exitCode = await analyzeCommand(files, options);
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof InputError) {
+    process.stderr.write(`loopscope: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code ? `${(error as Error).message}` : String((error as Error)?.message ?? error);
+    process.stderr.write(`loopscope: ${message}\n`);
+    process.exitCode = 2;
+  }
+}

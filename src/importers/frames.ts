@@ -1,0 +1,56 @@
+// What every importer does to a frame: name its kind and turn its URL into a file for reports.
+
+import type { Frame, FrameKind } from '../model.js';
+
+const SPECIAL: Record<string, FrameKind> = {
+  '(root)': 'root',
+  '(program)': 'program',
+  '(idle)': 'idle',
+  '(garbage collector)': 'gc',
+};
+
+/** The kind of a frame from its function name and script URL (see SPEC.md, per-line ratios). */
+export function frameKind(name: string, url: string, scriptId = '0'): FrameKind {
+  // A script without a URL (eval, the DevTools console) is still the user's JavaScript.
+  if (url === '') return SPECIAL[name] ?? (scriptId === '0' || scriptId === '' ? 'native' : 'user');
+  if (url.startsWith('node:')) return 'internal';
+  if (url.includes('/node_modules/') || url.startsWith('node_modules/')) return 'dependency';
+  // Old Node versions name their own scripts without a scheme: 'internal/timers.js', 'events.js'.
+  if (!url.startsWith('/') && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return 'internal';
+  return 'user';
+}
+
+/** An absolute path for file:// URLs, the URL as recorded otherwise. */
+export function fileOf(url: string): string {
+  if (!url.startsWith('file://')) return url;
+  // Decoded by hand rather than with node:url, so importers run unchanged in the browser.
+  try {
+    return decodeURIComponent(new URL(url).pathname);
+  } catch {
+    return url;
+  }
+}
+
+/** Interns frames so that equal frames share one index. */
+export class FrameTable {
+  readonly frames: Frame[] = [];
+  private readonly index = new Map<string, number>();
+
+  /** `line` and `column` are 0-based as V8 records them (-1: unknown). */
+  intern(name: string, url: string, line: number, column: number, scriptId = '0'): number {
+    const key = `${name}\u0000${url}\u0000${line}\u0000${column}\u0000${url ? '' : scriptId}`;
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.frames.length;
+      this.frames.push({
+        name: name || '(anonymous)',
+        file: fileOf(url),
+        line: line >= 0 ? line + 1 : 0,
+        column: column >= 0 ? column + 1 : 0,
+        kind: frameKind(name, url, scriptId),
+      });
+      this.index.set(key, i);
+    }
+    return i;
+  }
+}

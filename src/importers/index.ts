@@ -1,0 +1,43 @@
+// Sniffs the format from the content (not the name) and hands the input to its importer.
+
+import type { ByteSource } from '../core/source.js';
+import { readFully } from '../core/source.js';
+import type { Core } from '../core/wasm.js';
+import { InputError, type Profile } from '../model.js';
+import { importCpuProfile, isCpuProfile } from './cpuprofile.js';
+import { scanTopLevel, TopLevelArray } from './json-scan.js';
+
+export async function importProfile(source: ByteSource, core: Core): Promise<Profile> {
+  if (source.size === 0) throw new InputError(`${source.name}: empty file`);
+  const head = new Uint8Array(Math.min(512, source.size));
+  await readFully(source, 0, head);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    throw new InputError(`${source.name}: gzip-compressed data (a pprof profile?): a format loopscope does not read yet`);
+  }
+  const first = head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
+  if (first !== 0x7b && first !== 0x5b) {
+    throw new InputError(`${source.name}: not a profile: not JSON (starts with ${describeStart(head)})`);
+  }
+  let keys;
+  try {
+    keys = await scanTopLevel(core, source);
+  } catch (error) {
+    if (error instanceof TopLevelArray) {
+      throw new InputError(`${source.name}: a JSON array (Chrome trace events?): a format loopscope does not read yet`);
+    }
+    throw error;
+  }
+  if (isCpuProfile(keys)) return importCpuProfile(source, core, keys);
+  if (keys.has('traceEvents')) {
+    throw new InputError(`${source.name}: Chrome trace events: a format loopscope does not read yet`);
+  }
+  if (keys.has('nodes')) throw new InputError(`${source.name}: missing field "samples"`);
+  if (keys.has('samples')) throw new InputError(`${source.name}: missing field "nodes"`);
+  const some = [...keys.keys()].slice(0, 4).map((k) => `"${k}"`).join(', ');
+  throw new InputError(`${source.name}: not a CPU profile: a JSON object with keys ${some || '(none)'}`);
+}
+
+function describeStart(head: Uint8Array): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 16));
+  return JSON.stringify(text.replace(/[^\x20-\x7e]/g, '.'));
+}

@@ -1,0 +1,117 @@
+// The shapes every stage shares: importers produce a Profile, analysis turns it into an Analysis,
+// reports render an Analysis. Times are milliseconds (f64) throughout.
+
+/** What kind of code a frame is; decides which share a sample counts as and who it is charged to. */
+export type FrameKind =
+  | 'user' // the user's own code: a file or URL outside node_modules and Node's internals
+  | 'dependency' // code under node_modules
+  | 'internal' // Node's own JavaScript (node:*, internal/*)
+  | 'native' // a frame without a script: builtins, native bindings
+  | 'idle' // (idle): the event loop waits
+  | 'program' // (program): the VM itself
+  | 'gc' // (garbage collector)
+  | 'root'; // (root)
+
+export interface Frame {
+  name: string;
+  /** Absolute path for file:// scripts, the URL as recorded otherwise, '' when there is none. */
+  file: string;
+  /** 1-based line of the function's start; 0 when unknown. */
+  line: number;
+  /** 1-based column; 0 when unknown. */
+  column: number;
+  kind: FrameKind;
+}
+
+/** Busy/idle share a node's samples count as (see SPEC.md "Per-line time ratios"). */
+export const enum Share {
+  User = 0,
+  System = 1,
+  Idle = 2,
+}
+
+/**
+ * The main thread's timeline, bounded in size: consecutive samples of one stack node merge into one
+ * entry; when the table fills up, short neighbouring entries merge into buckets owned by the node
+ * that dominated them, and `resolutionMs` says how coarse entries may be.
+ */
+export interface Timeline {
+  count: number;
+  start: Float64Array;
+  duration: Float64Array;
+  /** Time in the entry spent idle (exact even when the entry is a coarsened bucket). */
+  idle: Float64Array;
+  /** Dominant stack node (index into the Profile's node tables). */
+  node: Int32Array;
+  resolutionMs: number;
+}
+
+/** The core tables of one thread of one profile. Node tables are indexed by node index. */
+export interface Profile {
+  /** What was read, for messages: a path or a name. */
+  source: string;
+  format: string;
+  frames: Frame[];
+  /** Parent node index, -1 for the root. Parents always precede their children. */
+  nodeParent: Int32Array;
+  nodeFrame: Int32Array;
+  /** Self time and sample count of each node. */
+  nodeSelfMs: Float64Array;
+  nodeSamples: Float64Array;
+  /** Per-node line ticks ([line, ticks] pairs, 1-based lines) where the profile records them. */
+  nodeLineTicks: (Uint32Array | undefined)[];
+  timeline: Timeline;
+  startMs: number;
+  endMs: number;
+  /** Samples whose time ran backwards past the reorder window; their duration was clamped to 0. */
+  clampedSamples: number;
+}
+
+export interface LineStat {
+  file: string;
+  line: number;
+  function: string;
+  userMs: number;
+  systemMs: number;
+  idleMs: number;
+  samples: number;
+}
+
+export interface Totals {
+  wallMs: number;
+  userMs: number;
+  systemMs: number;
+  idleMs: number;
+  samples: number;
+}
+
+export type Kind = 'blocking' | 'sequential' | 'context-switching' | 'starvation' | 'memory';
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface Finding {
+  kind: Kind;
+  severity: Severity;
+  title: string;
+  location: { file: string; line: number; column: number; function: string };
+  impactMs?: number;
+  impactBytes?: number;
+  evidence: Record<string, number | string>;
+  suggestion: string;
+}
+
+export interface Analysis {
+  profile: Profile;
+  /** Share of every node's samples, and the node its time is charged to (-1: no user frame). */
+  nodeShare: Uint8Array;
+  lines: LineStat[];
+  totals: Totals;
+  findings: Finding[];
+}
+
+/** An input that cannot be read: says what is wrong and where. Reported as one line, exit code 2. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}

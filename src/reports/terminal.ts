@@ -1,0 +1,108 @@
+// The terminal report: the findings in plain words first, then where the time went, line by line.
+// Fits 80 columns; colour only when writing to a TTY, and never the only signal (the bars use a
+// different glyph per share).
+
+import { relative, isAbsolute } from 'node:path';
+import type { Analysis, Finding, LineStat } from '../model.js';
+
+export interface TerminalOptions {
+  top: number;
+  color: boolean;
+  width?: number;
+  cwd?: string;
+}
+
+const GLYPH = { user: '█', system: '▓', idle: '░' };
+const COLOR = { user: '\x1b[32m', system: '\x1b[31m', idle: '\x1b[90m', bold: '\x1b[1m', dim: '\x1b[2m', reset: '\x1b[0m' };
+
+export function terminalReport(analysis: Analysis, options: TerminalOptions): string {
+  const width = options.width ?? 80;
+  const paint = (code: string, text: string) => (options.color ? code + text + COLOR.reset : text);
+  const { totals, profile } = analysis;
+  const wall = totals.wallMs || 1;
+  const pct = (ms: number) => `${((100 * ms) / wall).toFixed(1)}%`;
+  const out: string[] = [];
+
+  out.push(paint(COLOR.bold, `${profile.source}`) + paint(COLOR.dim, `  ${profile.format}, ${totals.samples} samples`));
+  out.push(
+    `wall ${ms(totals.wallMs)}   ` +
+      `${paint(COLOR.user, GLYPH.user)} user ${ms(totals.userMs)} (${pct(totals.userMs)})   ` +
+      `${paint(COLOR.system, GLYPH.system)} system ${ms(totals.systemMs)} (${pct(totals.systemMs)})   ` +
+      `${paint(COLOR.idle, GLYPH.idle)} idle ${ms(totals.idleMs)} (${pct(totals.idleMs)})`,
+  );
+  out.push(bar(totals.userMs, totals.systemMs, totals.idleMs, wall, width - 2, paint));
+  out.push('');
+
+  if (analysis.findings.length) {
+    out.push(paint(COLOR.bold, 'Findings'));
+    analysis.findings.forEach((f, i) => out.push(...finding(f, i + 1, options, paint)));
+    out.push('');
+  }
+
+  const shown = analysis.lines.slice(0, options.top);
+  out.push(paint(COLOR.bold, `Top ${shown.length} of ${analysis.lines.length} lines by time`));
+  out.push(paint(COLOR.dim, '   share       time  user/system/idle      location'));
+  const barWidth = 20;
+  for (const line of shown) {
+    const total = line.userMs + line.systemMs + line.idleMs;
+    const left = `${pct(total).padStart(8)} ${ms(total).padStart(10)}  `;
+    const b = bar(line.userMs, line.systemMs, line.idleMs, wall, barWidth, paint, true);
+    const room = width - left.length - barWidth - 2;
+    out.push(`${left}${b}  ${fit(where(line, options.cwd), room)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function finding(f: Finding, n: number, options: TerminalOptions, paint: (c: string, t: string) => string): string[] {
+  const tag = f.severity === 'critical' ? COLOR.system : f.severity === 'warning' ? COLOR.bold : COLOR.dim;
+  const impact = f.impactMs !== undefined ? `, fixing it saves about ${ms(f.impactMs)}` : '';
+  const at = where({ file: f.location.file, line: f.location.line, function: f.location.function }, options.cwd);
+  return [
+    `${n}. ${paint(tag, `[${f.severity}]`)} ${f.title} (${f.kind}${impact})`,
+    `   at ${at}`,
+    `   ${f.suggestion}`,
+  ];
+}
+
+function ms(value: number): string {
+  if (value >= 10_000) return `${(value / 1000).toFixed(2)} s`;
+  return `${value.toFixed(1)} ms`;
+}
+
+/** A bar of `width` cells: user, system and idle parts of `scale`, full when `relative` is false. */
+function bar(
+  user: number,
+  system: number,
+  idle: number,
+  scale: number,
+  width: number,
+  paint: (c: string, t: string) => string,
+  relativeToScale = false,
+): string {
+  const total = relativeToScale ? scale : user + system + idle || 1;
+  const cells = (v: number) => Math.round((width * v) / total);
+  const u = cells(user);
+  const s = Math.min(width - u, cells(system));
+  const i = Math.min(width - u - s, cells(idle));
+  return (
+    paint(COLOR.user, GLYPH.user.repeat(u)) +
+    paint(COLOR.system, GLYPH.system.repeat(s)) +
+    paint(COLOR.idle, GLYPH.idle.repeat(i)) +
+    ' '.repeat(width - u - s - i)
+  );
+}
+
+function where(line: Pick<LineStat, 'file' | 'line' | 'function'>, cwd = process.cwd()): string {
+  if (!line.file) return line.function;
+  let file = line.file;
+  if (isAbsolute(file)) {
+    const rel = relative(cwd, file);
+    if (!rel.startsWith('..')) file = rel;
+  }
+  return `${file}:${line.line} ${line.function}`;
+}
+
+/** Keeps the end of a long location (the file name and line matter most). */
+function fit(text: string, room: number): string {
+  return text.length <= room ? text : '…' + text.slice(text.length - room + 1);
+}
