@@ -4,7 +4,7 @@
 // reorder buffer (V8 writes slightly negative deltas now and then), then charged to the tables.
 
 import { alloc } from './alloc';
-import { account, nodeIndex } from './tables';
+import { account, direct, directSize, nodeIndex } from './tables';
 
 export const PAIR_NEED_SAMPLES = 1;
 export const PAIR_NEED_TIMES = 2;
@@ -13,7 +13,7 @@ export const ERR_BAD_NUMBER = -1; // a byte that is not part of a number list (e
 export const ERR_UNKNOWN_NODE = -2; // samples[errorSample] names no node (errorValue)
 export const ERR_COUNT_MISMATCH = -3; // one array ended before the other (errorSample = its length)
 
-const REORDER = 128; // samples a late one may overtake; a power of two
+const REORDER = 128; // samples a late one may overtake
 
 // One number stream: a window and the parse state of the number being read. Unmanaged: it lives in
 // the core's own raw memory like every other table.
@@ -44,28 +44,24 @@ let errorAt: f64 = 0;
 let errorValue: f64 = 0;
 let errorIndex: f64 = 0;
 
-// Reorder ring, sorted by time from head to tail.
-let ringTime: usize = 0;
-let ringNode: usize = 0;
-let ringHead: i32 = 0;
-let ringSize: i32 = 0;
-let emitted: f64 = -Infinity;
-let pendingNode: i32 = -1;
-let pendingTime: f64 = 0;
+// The block of samples waiting to be put in order and charged.
+const BLOCK = 8192;
+let blockTime: usize = 0;
+let blockNode: usize = 0;
+let blockSize: i32 = 0;
+let emitted: f64 = -Infinity; // the time charged up to
 
 export function pairBegin(timestamps: bool, startTime: f64, end: f64): void {
-  if (ringTime == 0) {
-    ringTime = alloc(REORDER << 3);
-    ringNode = alloc(REORDER << 2);
+  if (blockTime == 0) {
+    blockTime = alloc(BLOCK << 3);
+    blockNode = alloc(BLOCK << 2);
   }
   absolute = timestamps;
   clock = startTime;
   endTime = end;
   clamped = 0;
-  ringHead = 0;
-  ringSize = 0;
+  blockSize = 0;
   emitted = -Infinity;
-  pendingNode = -1;
   reset(samples);
   reset(times);
 }
@@ -147,6 +143,7 @@ function bad(s: Stream, p: usize): i32 {
 /** Pairs numbers until a window runs dry (PAIR_NEED_*), both arrays end (PAIR_DONE) or an error. */
 export function pairRun(): i32 {
   while (true) {
+    if (!samples.ready && !times.ready) fastPairs();
     if (!samples.ready && !samples.ended) {
       const r = next(samples);
       if (r == 0) return PAIR_NEED_SAMPLES;
@@ -175,53 +172,137 @@ export function pairRun(): i32 {
   }
 }
 
-// Keeps the last REORDER samples sorted by time; the earliest leaves when the ring is full.
+// The common case, compact JSON well inside both windows, parsed with locals only. Anything else
+// (whitespace, fractions, a window's end, an unknown id) is left to the general path above, which
+// re-reads the pair from its start.
+const MARGIN: usize = 48; // longer than any number this path accepts
+
+function fastPairs(): void {
+  if (samples.digits || samples.negative || times.digits || times.negative) return;
+  let p = samples.pos;
+  let q = times.pos;
+  if (samples.end - p < MARGIN || times.end - q < MARGIN) return;
+  const pEnd = samples.end - MARGIN;
+  const qEnd = times.end - MARGIN;
+  let t = clock;
+  let n: f64 = 0;
+  while (p < pEnd && q < qEnd) {
+    // Sample id: up to 9 digits (u32), then a comma.
+    let c = <u32>load<u8>(p);
+    let d = c - 0x30;
+    if (d >= 10) break;
+    let id: u32 = d;
+    let pi = p + 1;
+    c = <u32>load<u8>(pi);
+    d = c - 0x30;
+    while (d < 10 && pi - p < 9) {
+      id = id * 10 + d;
+      c = <u32>load<u8>(++pi);
+      d = c - 0x30;
+    }
+    if (c != 0x2c) break;
+    // Time: an optional minus and up to 15 digits, then a comma.
+    let qi = q;
+    c = <u32>load<u8>(qi);
+    const negative = c == 0x2d;
+    if (negative) c = <u32>load<u8>(++qi);
+    d = c - 0x30;
+    if (d >= 10) break;
+    const q0 = qi;
+    let v: i64 = <i64>d;
+    c = <u32>load<u8>(++qi);
+    d = c - 0x30;
+    while (d < 10 && qi - q0 < 15) {
+      v = v * 10 + <i64>d;
+      c = <u32>load<u8>(++qi);
+      d = c - 0x30;
+    }
+    if (c != 0x2c) break;
+    const node = id < <u32>directSize ? load<i32>(direct + (<usize>id << 2)) : nodeIndex(<f64>id);
+    if (node < 0) break;
+    const value = <f64>(negative ? -v : v);
+    t = absolute ? value : t + value;
+    insert(node, t);
+    p = pi + 1;
+    q = qi + 1;
+    n += 1;
+  }
+  samples.pos = p;
+  times.pos = q;
+  samples.count += n;
+  times.count += n;
+  clock = t;
+}
+
+// Samples collect in a block. Each full block is put in time order (V8's negative deltas are local:
+// usually it is sorted already, and insertion sort costs one comparison per sample then), then
+// charged run by run, so a run of one stack costs one table update. The last REORDER samples stay
+// behind for the next block: a late sample may overtake that many earlier ones.
 function insert(node: i32, time: f64): void {
-  if (ringSize == REORDER) {
-    const h = <usize>ringHead;
-    emit(load<i32>(ringNode + (h << 2)), load<f64>(ringTime + (h << 3)));
-    ringHead = (ringHead + 1) & (REORDER - 1);
-    ringSize--;
-  }
-  let i = ringSize;
-  // Move later samples one slot towards the tail (stable: equal times keep their order).
-  while (i > 0) {
-    const prev = <usize>((ringHead + i - 1) & (REORDER - 1));
-    const t = load<f64>(ringTime + (prev << 3));
-    if (t <= time) break;
-    const slot = <usize>((ringHead + i) & (REORDER - 1));
-    store<f64>(ringTime + (slot << 3), t);
-    store<i32>(ringNode + (slot << 2), load<i32>(ringNode + (prev << 2)));
-    i--;
-  }
-  const slot = <usize>((ringHead + i) & (REORDER - 1));
-  store<f64>(ringTime + (slot << 3), time);
-  store<i32>(ringNode + (slot << 2), node);
-  ringSize++;
+  const i = <usize>blockSize;
+  store<i32>(blockNode + (i << 2), node);
+  store<f64>(blockTime + (i << 3), time);
+  blockSize++;
+  if (blockSize == BLOCK) flush(REORDER);
 }
 
-// Each sample lasts until the next one starts; the pending sample waits for its successor.
-function emit(node: i32, time: f64): void {
-  if (time < emitted) {
-    time = emitted; // later than the reorder window allows: keep order, lose its duration
-    clamped += 1;
+function sortBlock(): void {
+  for (let i = 1; i < blockSize; i++) {
+    const t = load<f64>(blockTime + (<usize>i << 3));
+    if (t >= load<f64>(blockTime + (<usize>(i - 1) << 3))) continue;
+    const node = load<i32>(blockNode + (<usize>i << 2));
+    let j = i;
+    while (j > 0 && load<f64>(blockTime + (<usize>(j - 1) << 3)) > t) {
+      store<f64>(blockTime + (<usize>j << 3), load<f64>(blockTime + (<usize>(j - 1) << 3)));
+      store<i32>(blockNode + (<usize>j << 2), load<i32>(blockNode + (<usize>(j - 1) << 2)));
+      j--;
+    }
+    store<f64>(blockTime + (<usize>j << 3), t);
+    store<i32>(blockNode + (<usize>j << 2), node);
   }
-  emitted = time;
-  if (pendingNode >= 0) account(pendingNode, pendingTime, time - pendingTime);
-  pendingNode = node;
-  pendingTime = time;
 }
 
-/** Flushes the reorder ring; the last sample lasts until the profile's end time (if later). */
+// Charges all but the last `keep` samples; each lasts until the next one starts, the very last
+// (keep = 0) until the profile's end time if that is later.
+function flush(keep: i32): void {
+  sortBlock();
+  const count = blockSize - keep;
+  if (count <= 0) return;
+  let runNode = -1;
+  let runStart: f64 = 0;
+  let runTime: f64 = 0;
+  let runSamples: f64 = 0;
+  let t = max(load<f64>(blockTime), emitted);
+  for (let i = 0; i < count; i++) {
+    const node = load<i32>(blockNode + (<usize>i << 2));
+    let next: f64;
+    if (i + 1 < blockSize) {
+      next = load<f64>(blockTime + (<usize>(i + 1) << 3));
+      if (next < t) {
+        next = t; // later than the reorder window allows: keep order, lose its duration
+        clamped += 1;
+      }
+    } else next = max(t, endTime);
+    if (node != runNode) {
+      if (runNode >= 0) account(runNode, runStart, runTime, runSamples);
+      runNode = node;
+      runStart = t;
+      runTime = 0;
+      runSamples = 0;
+    }
+    runTime += next - t;
+    runSamples += 1;
+    t = next;
+  }
+  account(runNode, runStart, runTime, runSamples);
+  emitted = t;
+  memory.copy(blockNode, blockNode + (<usize>count << 2), <usize>keep << 2);
+  memory.copy(blockTime, blockTime + (<usize>count << 3), <usize>keep << 3);
+  blockSize = keep;
+}
+
 export function pairFinish(): void {
-  while (ringSize > 0) {
-    const h = <usize>ringHead;
-    emit(load<i32>(ringNode + (h << 2)), load<f64>(ringTime + (h << 3)));
-    ringHead = (ringHead + 1) & (REORDER - 1);
-    ringSize--;
-  }
-  if (pendingNode >= 0) account(pendingNode, pendingTime, max(0, endTime - pendingTime));
-  pendingNode = -1;
+  flush(0);
 }
 
 export function pairSamples(): f64 {

@@ -6,8 +6,8 @@ import { alloc } from './alloc';
 
 export let nodeCount: i32 = 0;
 // Node id -> index: a direct table when ids are dense, else open addressing (keys stored +1).
-let directSize: i32 = 0;
-let direct: usize = 0;
+export let directSize: i32 = 0;
+export let direct: usize = 0;
 let hashMask: u32 = 0;
 let hashKeys: usize = 0;
 let hashValues: usize = 0;
@@ -180,11 +180,11 @@ function coarsen(): void {
   }
 }
 
-/** Charges one sample of `node`, starting at `start` and lasting `us`, to the tables. */
-export function account(node: i32, start: f64, us: f64): void {
+/** Charges a run of `samples` samples of `node`, from `start` and lasting `us`, to the tables. */
+export function account(node: i32, start: f64, us: f64, samples: f64): void {
   const n = <usize>node;
   store<f64>(nodeSelf + (n << 3), load<f64>(nodeSelf + (n << 3)) + us);
-  store<f64>(nodeSamples + (n << 3), load<f64>(nodeSamples + (n << 3)) + 1);
+  store<f64>(nodeSamples + (n << 3), load<f64>(nodeSamples + (n << 3)) + samples);
   const idle = load<u8>(nodeIdle + n) != 0 ? us : 0;
   if (tlCount > 0) {
     const o = <usize>(tlCount - 1);
