@@ -5,6 +5,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { analyzeCommand } from './commands/analyze.js';
 import { InputError } from './model.js';
 
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const program = new Command()
   .name('loopscope')
   .description('Finds out why an asynchronous program is slow: which bottleneck, at which line, what a fix saves.')

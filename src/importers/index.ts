@@ -15,7 +15,8 @@ export async function importProfile(source: ByteSource, core: Core): Promise<Pro
     throw new InputError(`${source.name}: gzip-compressed data (a pprof profile?): a format loopscope does not read yet`);
   }
   const first = head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
-  if (first !== 0x7b && first !== 0x5b) {
+  if (first === undefined && head.length === source.size) throw new InputError(`${source.name}: empty file (only whitespace)`);
+  if (first !== undefined && first !== 0x7b && first !== 0x5b) {
     throw new InputError(`${source.name}: not a profile: not JSON (starts with ${describeStart(head)})`);
   }
   let keys;

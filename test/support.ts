@@ -1,0 +1,57 @@
+// Shared by the tests: paths, running the CLI, recording real profiles with `node --cpu-prof`.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+export const corpus = join(root, '..', 'shared', 'corpus');
+export const cli = join(root, 'dist', 'src', 'cli.js');
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'loopscope-test-'));
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd?: string; input?: string | Buffer } = {}): Run {
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: options.cwd,
+    input: options.input,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Records `test/programs/<name>` with `node --cpu-prof`; returns the profile's path. */
+export function record(name: string, args: string[] = [], intervalUs = 500): string {
+  const dir = tempDir();
+  const program = join(root, 'test', 'programs', name);
+  const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(intervalUs), program, ...args], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`${name} wrote no profile`);
+  return join(dir, file);
+}
+
+/** The 1-based line of the `@mark` comment in a test program. */
+export function markedLine(name: string): number {
+  const lines = readFileSync(join(root, 'test', 'programs', name), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes('@mark'));
+  if (i < 0) throw new Error(`${name} has no @mark`);
+  return i + 1;
+}
+
+export function programPath(name: string): string {
+  return join(root, 'test', 'programs', name);
+}
