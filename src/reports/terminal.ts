@@ -25,10 +25,10 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
 
   out.push(paint(COLOR.bold, `${profile.source}`) + paint(COLOR.dim, `  ${profile.format}, ${totals.samples} samples`));
   out.push(
-    `wall ${ms(totals.wallMs)}   ` +
-      `${paint(COLOR.user, GLYPH.user)} user ${ms(totals.userMs)} (${pct(totals.userMs)})   ` +
-      `${paint(COLOR.system, GLYPH.system)} system ${ms(totals.systemMs)} (${pct(totals.systemMs)})   ` +
-      `${paint(COLOR.idle, GLYPH.idle)} idle ${ms(totals.idleMs)} (${pct(totals.idleMs)})`,
+    `wall ${ms(totals.wallMs)}  ` +
+      `${paint(COLOR.user, GLYPH.user)} user ${ms(totals.userMs)} ${pct(totals.userMs)}  ` +
+      `${paint(COLOR.system, GLYPH.system)} system ${ms(totals.systemMs)} ${pct(totals.systemMs)}  ` +
+      `${paint(COLOR.idle, GLYPH.idle)} idle ${ms(totals.idleMs)} ${pct(totals.idleMs)}`,
   );
   out.push(bar(totals.userMs, totals.systemMs, totals.idleMs, wall, width - 2, paint));
   out.push('');
@@ -41,8 +41,8 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
 
   const shown = analysis.lines.slice(0, options.top);
   out.push(paint(COLOR.bold, `Top ${shown.length} of ${analysis.lines.length} lines by time`));
-  out.push(paint(COLOR.dim, '   share       time  user/system/idle      location'));
-  const barWidth = 20;
+  out.push(paint(COLOR.dim, '   share       time  user/system/idle    location'));
+  const barWidth = 18;
   for (const line of shown) {
     const total = line.userMs + line.systemMs + line.idleMs;
     const left = `${pct(total).padStart(8)} ${ms(total).padStart(10)}  `;
@@ -102,7 +102,10 @@ function where(line: Pick<LineStat, 'file' | 'line' | 'function'>, cwd = process
   return `${file}:${line.line} ${line.function}`;
 }
 
-/** Keeps the end of a long location (the file name and line matter most). */
+/** Shortens a location to `room` columns: directories go first, then the start of what is left. */
 function fit(text: string, room: number): string {
-  return text.length <= room ? text : '…' + text.slice(text.length - room + 1);
+  if (text.length <= room) return text;
+  const slash = text.lastIndexOf('/', text.indexOf(':', text.indexOf('/') + 1));
+  if (slash >= 0 && text.length - slash <= room) return '…' + text.slice(slash);
+  return '…' + text.slice(text.length - room + 1);
 }
