@@ -62,7 +62,7 @@ export async function importCpuProfile(
   if (timestamps) endTime = -Infinity;
   if (!keys.has(timesKey)) throw new InputError(`${name}: missing field "timeDeltas"`);
   c.pairBegin(timestamps ? 1 : 0, startTime, endTime);
-  await streamPairs(source, core, arrayOf(keys, 'samples', name), arrayOf(keys, timesKey, name), timesKey);
+  await streamPairs(source, core, arrayOf(keys, 'samples', name), arrayOf(keys, timesKey, name), timesKey, timestamps);
   c.pairFinish();
 
   const n = nodes.length;
@@ -222,7 +222,14 @@ const ERR_BAD_NUMBER = -1;
 const ERR_UNKNOWN_NODE = -2;
 
 /** Streams the insides of the two arrays through windows 0 and 1 until both end. */
-async function streamPairs(source: ByteSource, core: Core, samples: JsonValue, times: JsonValue, timesKey: string): Promise<void> {
+async function streamPairs(
+  source: ByteSource,
+  core: Core,
+  samples: JsonValue,
+  times: JsonValue,
+  timesKey: string,
+  extraTimesAllowed: boolean,
+): Promise<void> {
   const c = core.exports;
   const cursor = [samples.start + 1, times.start + 1];
   const ends = [samples.end - 1, times.end - 1];
@@ -251,6 +258,9 @@ async function streamPairs(source: ByteSource, core: Core, samples: JsonValue, t
       if (status === ERR_UNKNOWN_NODE) {
         throw new InputError(`${source.name}: samples[${c.pairErrorIndex()}] is ${c.pairErrorValue()}, which is not a node id`);
       }
+      // Node 10's `timestamps` can hold one more entry than `samples`; speedscope pairs them from
+      // the start and ignores the rest, and so do we.
+      if (stream === 0 && extraTimesAllowed) return;
       const other = stream === 0 ? timesKey : 'samples';
       throw new InputError(`${source.name}: "${key}" has ${c.pairErrorIndex()} entries but "${other}" has more`);
     }

@@ -1,0 +1,22 @@
+// The terminal report: readable at 80 columns, no colour codes off a TTY, the heaviest line first.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { root, runCli } from './support.js';
+
+test('the terminal report of a recorded blocking server fits 80 columns and leads with the culprit', () => {
+  const r = runCli(['analyze', join(root, 'traces', 'login-server.cpuprofile'), '--top', '5']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  for (const line of lines) assert.ok([...line].length <= 80, `too wide: ${line}`);
+  assert.doesNotMatch(r.stdout, /\x1b\[/);
+  const header = lines[1].match(/user [\d.]+ ms ([\d.]+)%  ▓ system [\d.]+ ms ([\d.]+)%  ░ idle [\d.]+ ms ([\d.]+)%/);
+  assert.ok(header, lines[1]);
+  const shares = header.slice(1).map(Number);
+  assert.ok(Math.abs(shares.reduce((a, b) => a + b) - 100) < 0.3);
+  assert.ok(shares[1] > 90, 'scryptSync makes this profile system time');
+  const table = lines.slice(lines.findIndex((l) => l.startsWith('Top 5 of')) + 2);
+  assert.equal(table.length, 5);
+  assert.match(table[0], /▓{10,}.*login-server\.mjs:10 handleLogin$/);
+});
