@@ -35,7 +35,7 @@ export function attribute(profile: Profile): Attribution {
 }
 
 /** The line a node's time is charged to when it is not split by its own ticks. */
-function mainLine(profile: Profile, node: number): number {
+export function mainLine(profile: Profile, node: number): number {
   const ticks = profile.nodeLineTicks[node];
   if (ticks && ticks.length) {
     let best = 0;

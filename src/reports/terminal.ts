@@ -57,11 +57,27 @@ function finding(f: Finding, n: number, options: TerminalOptions, paint: (c: str
   const tag = f.severity === 'critical' ? COLOR.system : f.severity === 'warning' ? COLOR.bold : COLOR.dim;
   const impact = f.impactMs !== undefined ? `, fixing it saves about ${ms(f.impactMs)}` : '';
   const at = where({ file: f.location.file, line: f.location.line, function: f.location.function }, options.cwd);
+  const width = options.width ?? 80;
   return [
-    `${n}. ${paint(tag, `[${f.severity}]`)} ${f.title} (${f.kind}${impact})`,
-    `   at ${at}`,
-    `   ${f.suggestion}`,
+    ...wrap(`${n}. ${paint(tag, `[${f.severity}]`)} ${f.title} (${f.kind}${impact})`, width, '   '),
+    `   at ${fit(at, width - 6)}`,
+    ...wrap(f.suggestion, width, '   ').map((l) => '   ' + l.trimStart()),
   ];
+}
+
+/** Word-wraps `text` to `width` columns; continuation lines start with `indent`. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const visible = (t: string) => t.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && visible(line) + 1 + visible(word) > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function ms(value: number): string {

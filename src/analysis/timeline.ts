@@ -1,0 +1,91 @@
+// The main thread's timeline seen as the loop sees it: busy stretches (the loop never waits) and
+// idle gaps, each busy stretch with the call sites that filled it.
+
+import { Share, type Profile } from '../model.js';
+import { mainLine, type Attribution } from './ratios.js';
+import { THRESHOLDS } from './thresholds.js';
+
+export interface Site {
+  /** The node the time is charged to (a user frame when there is one). */
+  node: number;
+  file: string;
+  line: number;
+  function: string;
+  column: number;
+  /** The frame the site calls into (e.g. scryptSync), when the time is spent below it. */
+  callee?: string;
+}
+
+export interface Stretch {
+  start: number;
+  duration: number;
+  /** Busy time per site key, heaviest first. */
+  sites: { site: Site; ms: number; systemMs: number }[];
+}
+
+export interface Gap {
+  start: number;
+  duration: number;
+}
+
+export function siteOf(profile: Profile, attribution: Attribution, node: number): Site {
+  const target = attribution.charged[node];
+  const frame = profile.frames[profile.nodeFrame[target]];
+  let callee: string | undefined;
+  if (target !== node) {
+    // The child of the charged frame on the path down to the running node: the API it called.
+    let child = node;
+    while (profile.nodeParent[child] !== target && profile.nodeParent[child] >= 0) child = profile.nodeParent[child];
+    callee = profile.frames[profile.nodeFrame[child]].name;
+  }
+  return { node: target, file: frame.file, line: mainLine(profile, target), function: frame.name, column: frame.column, callee };
+}
+
+const siteKey = (s: Site) => `${s.file}\u0000${s.line}\u0000${s.function}\u0000${s.callee ?? ''}`;
+
+/** Splits the timeline into busy stretches and idle gaps, in time order. */
+export function loopPhases(profile: Profile, attribution: Attribution): { stretches: Stretch[]; gaps: Gap[] } {
+  const { timeline } = profile;
+  const stretches: Stretch[] = [];
+  const gaps: Gap[] = [];
+  let bySite: Map<string, { site: Site; ms: number; systemMs: number }> | undefined;
+  let start = 0;
+  let end = 0;
+  let gapStart = -1;
+  let gapEnd = 0;
+  const closeStretch = () => {
+    if (!bySite) return;
+    stretches.push({ start, duration: end - start, sites: [...bySite.values()].sort((a, b) => b.ms - a.ms) });
+    bySite = undefined;
+  };
+  for (let k = 0; k < timeline.count; k++) {
+    const duration = timeline.duration[k];
+    const t = timeline.start[k];
+    if (timeline.idle[k] > THRESHOLDS.idleEntryShare * duration) {
+      closeStretch();
+      if (gapStart < 0) gapStart = t;
+      gapEnd = t + duration;
+      continue;
+    }
+    if (gapStart >= 0) {
+      gaps.push({ start: gapStart, duration: gapEnd - gapStart });
+      gapStart = -1;
+    }
+    if (!bySite) {
+      bySite = new Map();
+      start = t;
+    }
+    end = t + duration;
+    const node = timeline.node[k];
+    const site = siteOf(profile, attribution, node);
+    const key = siteKey(site);
+    let entry = bySite.get(key);
+    if (!entry) bySite.set(key, (entry = { site, ms: 0, systemMs: 0 }));
+    const busy = duration - timeline.idle[k];
+    entry.ms += busy;
+    if (attribution.nodeShare[node] === Share.System) entry.systemMs += busy;
+  }
+  closeStretch();
+  if (gapStart >= 0) gaps.push({ start: gapStart, duration: gapEnd - gapStart });
+  return { stretches, gaps };
+}
