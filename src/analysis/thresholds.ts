@@ -11,7 +11,7 @@ export const THRESHOLDS = {
   culpritShare: 0.5,
   /**
    * Blocking severity. critical: one stretch of 200 ms or more (four long tasks in a row: a server
-   * stops answering for a visible moment), or stretches adding up to 30% of the wall time.
+   * stops answering for a visible moment), or warning-level stretches adding up to 30% of the wall time.
    * warning: a stretch of 100 ms or more (RAIL's budget for a response), or the same culprit in
    * blockingRepeats stretches. Anything else is info: a single 50-100 ms stretch is what loading
    * a library on first use costs (the first fetch() compiles undici: 20-40 ms here, double that on

@@ -33,9 +33,10 @@ export const blocking: Detector = ({ analysis, stretches }) => {
     c.systemMs += top.systemMs;
   }
   return [...culprits.values()].map((c): Finding => {
-    const critical =
-      c.longestMs >= THRESHOLDS.blockingCriticalStretchMs || c.blockedMs >= THRESHOLDS.blockingCriticalShare * totals.wallMs;
     const warning = c.longestMs >= THRESHOLDS.blockingWarningStretchMs || c.stretches >= THRESHOLDS.blockingRepeats;
+    const critical =
+      c.longestMs >= THRESHOLDS.blockingCriticalStretchMs ||
+      (warning && c.blockedMs >= THRESHOLDS.blockingCriticalShare * totals.wallMs);
     const what = c.site.callee ?? c.site.function;
     return {
       kind: 'blocking',
