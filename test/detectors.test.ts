@@ -45,7 +45,7 @@ test('a busy loop is blocking at the loop line', () => {
 });
 
 test('awaits in a loop show as a possible sequential pattern in a bare profile', () => {
-  const { report } = analyze(record('sequential-awaits.mjs', [], 1000));
+  const { report } = analyze(record('sequential-awaits.mjs', [], 250));
   const finding = report.findings.find((f) => f.kind === 'sequential');
   assert.ok(finding, JSON.stringify(report.findings));
   assert.equal(finding.severity, 'info');

@@ -14,7 +14,8 @@ export function frameKind(name: string, url: string, scriptId = '0'): FrameKind 
   // A script without a URL (eval, the DevTools console) is still the user's JavaScript.
   if (url === '') return SPECIAL[name] ?? (scriptId === '0' || scriptId === '' ? 'native' : 'user');
   if (url.startsWith('node:')) return 'internal';
-  if (url.includes('/node_modules/') || url.startsWith('node_modules/')) return 'dependency';
+  // WebAssembly has no source file of the user's to point at (in Node it is mostly undici's llhttp).
+  if (url.includes('/node_modules/') || url.startsWith('node_modules/') || url.startsWith('wasm://')) return 'dependency';
   // Old Node versions name their own scripts without a scheme: 'internal/timers.js', 'events.js'.
   if (!url.startsWith('/') && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return 'internal';
   return 'user';

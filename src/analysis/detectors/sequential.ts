@@ -53,8 +53,12 @@ export const sequential: Detector = (evidence) => {
     }
     const site = [...users.values()].sort((a, b) => b.ms - a.ms)[0]?.site;
     if (!site) continue;
-    const longest = Math.max(...waits);
+    // A wake-up too short for any sample merges two waits into one gap: split gaps that are a
+    // multiple of the typical wait back into that many waits.
     const typical = [...waits].sort((a, b) => a - b)[waits.length >> 1];
+    const parts = waits.map((w) => Math.max(1, Math.round(w / typical)));
+    const count = parts.reduce((a, b) => a + b, 0);
+    const longest = Math.max(...waits.map((w, i) => w / parts[i]));
     findings.push({
       kind: 'sequential',
       severity: 'info',
@@ -62,7 +66,7 @@ export const sequential: Detector = (evidence) => {
       location: { file: site.file, line: site.line, column: site.column, function: site.function },
       impactMs: round(waited - longest),
       evidence: {
-        waits: waits.length,
+        waits: count,
         waitedMs: round(waited),
         longestWaitMs: round(longest),
         medianWaitMs: round(typical),
@@ -70,7 +74,7 @@ export const sequential: Detector = (evidence) => {
         source: 'cpu-profile',
       },
       suggestion:
-        `The loop sat idle ${waits.length} times in a row (typically ${Math.round(typical)} ms), waking only briefly in between. ` +
+        `The loop sat idle ${count} times in a row (typically ${Math.round(typical)} ms), waking only briefly in between. ` +
         `If these awaits are independent, start them together (Promise.all, or a bounded pool) and wait once. ` +
         `A CPU profile cannot see what was awaited: record with \`loopscope collect\` to confirm the awaits never overlap.`,
     });
