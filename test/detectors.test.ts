@@ -63,3 +63,19 @@ test('healthy programs get no warning or critical finding, and --fail-on warning
     assert.equal(report.findings.filter((f) => f.kind === 'sequential').length, 0, program);
   }
 });
+
+test('200,000 tiny tasks are context switching, located at the line that spawns them', () => {
+  const { report } = analyze(record('tiny-tasks.mjs', ['200000'], 1000));
+  const [top] = report.findings;
+  assert.equal(top.kind, 'context-switching');
+  assert.equal(top.location.file, programPath('tiny-tasks.mjs'));
+  assert.equal(top.location.line, markedLine('tiny-tasks.mjs'));
+  assert.match(top.title, /^tinyTask runs as many tiny async tasks/);
+  assert.ok(Number(top.evidence.machineryShare) + Number(top.evidence.gcShare) > 0.5);
+  assert.equal(report.findings.filter((f) => f.kind === 'blocking' && f.severity !== 'info').length, 0);
+});
+
+test('a CPU-bound loop is not mistaken for context switching', () => {
+  const { report } = analyze(record('busy-loop.mjs', ['300'], 1000));
+  assert.equal(report.findings.filter((f) => f.kind === 'context-switching').length, 0);
+});

@@ -34,17 +34,22 @@ export function attribute(profile: Profile): Attribution {
   return { nodeShare, charged };
 }
 
-/** The line a node's time is charged to when it is not split by its own ticks. */
+/**
+ * The line a node's time is charged to when it is not split by its own ticks: its most ticked line
+ * (lowest on ties) at or after the function's start, since lines before it can only belong to
+ * callees V8 inlined; the function's start line when there is none.
+ */
 export function mainLine(profile: Profile, node: number): number {
+  const start = profile.frames[profile.nodeFrame[node]].line;
   const ticks = profile.nodeLineTicks[node];
-  if (ticks && ticks.length) {
-    let best = 0;
-    for (let k = 2; k < ticks.length; k += 2) {
-      if (ticks[k + 1] > ticks[best + 1] || (ticks[k + 1] === ticks[best + 1] && ticks[k] < ticks[best])) best = k;
+  let best = -1;
+  if (ticks) {
+    for (let k = 0; k < ticks.length; k += 2) {
+      if (ticks[k] < start || ticks[k + 1] === 0) continue;
+      if (best < 0 || ticks[k + 1] > ticks[best + 1] || (ticks[k + 1] === ticks[best + 1] && ticks[k] < ticks[best])) best = k;
     }
-    return ticks[best];
   }
-  return profile.frames[profile.nodeFrame[node]].line;
+  return best >= 0 ? ticks![best] : start;
 }
 
 export function lineTable(profile: Profile, { nodeShare, charged }: Attribution): { lines: LineStat[]; totals: Totals } {

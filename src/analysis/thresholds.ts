@@ -36,4 +36,18 @@ export const THRESHOLDS = {
   sequentialBurstMs: 20,
   /** The waits must cover this share of the wall time for the pattern to matter. */
   sequentialIdleShare: 0.3,
+  /**
+   * Context switching seen in a bare CPU profile: Node's scheduling machinery (microtask and
+   * immediate queues, timers) plus the garbage collector take most of the loop's busy time, the
+   * machinery alone a noticeable part of it. 200,000 tasks that each await one setImmediate
+   * (test/programs/tiny-tasks.mjs, 9 recordings here) spend 13-20% in the machinery and 64-72% in
+   * GC; a healthy I/O program spends under 5% in each; a GC-heavy program without tiny tasks has
+   * the GC share but not the machinery share.
+   */
+  switchingBusyMs: 100,
+  switchingOverheadShare: 0.5,
+  switchingMachineryShare: 0.08,
+  /** Above this overhead share (and busyMs) the finding is a warning, below it info. */
+  switchingWarningShare: 0.7,
+  switchingWarningBusyMs: 300,
 } as const;

@@ -6,6 +6,7 @@ import type { Attribution } from '../ratios.js';
 import { loopPhases, type Gap, type Stretch } from '../timeline.js';
 import { blocking } from './blocking.js';
 import { sequential } from './sequential.js';
+import { contextSwitching } from './context-switching.js';
 
 export interface Evidence {
   analysis: Analysis;
@@ -17,7 +18,7 @@ export interface Evidence {
 
 export type Detector = (evidence: Evidence) => Finding[];
 
-const DETECTORS: Detector[] = [blocking, sequential];
+const DETECTORS: Detector[] = [blocking, sequential, contextSwitching];
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 

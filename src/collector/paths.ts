@@ -1,0 +1,23 @@
+// Recognises the recorder's own scripts in a profile or a stack, so that its work (async hooks, the
+// heartbeat) is never taken for the program's code. Runs in the browser too: no Node imports.
+
+/** The recorder's scripts, as built: `dist/src/collector/<name>.js`. */
+export const COLLECTOR_SCRIPTS = [
+  'preload',
+  'recorder',
+  'async-trace',
+  'series',
+  'schedstat',
+  'schedstat-worker',
+  'clock',
+  'trace-writer',
+  'format',
+  'paths',
+] as const;
+
+const COLLECTOR_URL = new RegExp(`[\\\\/]dist[\\\\/]src[\\\\/]collector[\\\\/](${COLLECTOR_SCRIPTS.join('|')})\\.js([?#].*)?$`);
+
+/** True for a script URL (file://, or a plain path) of one of loopscope's recorder scripts. */
+export function isCollectorUrl(url: string): boolean {
+  return url.includes('collector') && COLLECTOR_URL.test(url);
+}
