@@ -3,6 +3,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { analyzeCommand } from './commands/analyze.js';
+import { collectCommand } from './commands/collect.js';
 import { InputError } from './model.js';
 
 // A reader that stops early (`| head`) is not an error.
@@ -16,6 +17,7 @@ const program = new Command()
   .description('Finds out why an asynchronous program is slow: which bottleneck, at which line, what a fix saves.')
   .version('0.1.0')
   .exitOverride()
+  .enablePositionalOptions()
   .configureOutput({ outputError: (text, write) => write(text) });
 
 program
@@ -28,6 +30,17 @@ program
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .action(async (files: string[], options) => {
     process.exitCode = await analyzeCommand(files, options);
+  });
+
+program
+  .command('collect')
+  .description('run a Node program and record CPU samples, async activity, event loop, off-CPU time, GC and memory')
+  .argument('<command...>', 'the command to run (after --): node app.mjs, npm start, ...')
+  .option('--out <dir>', 'directory for the recording (default: loopscope-<timestamp>)')
+  .option('--interval <ms>', 'CPU sampling interval in milliseconds', '1')
+  .passThroughOptions()
+  .action(async (command: string[], options) => {
+    process.exitCode = await collectCommand(command, options);
   });
 
 try {

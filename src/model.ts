@@ -10,7 +10,8 @@ export type FrameKind =
   | 'idle' // (idle): the event loop waits
   | 'program' // (program): the VM itself
   | 'gc' // (garbage collector)
-  | 'root'; // (root)
+  | 'root' // (root)
+  | 'recorder'; // loopscope's own recorder (collect), running inside the program
 
 export interface Frame {
   name: string;

@@ -66,7 +66,7 @@ test('a directory, a missing file, an unknown option', () => {
   const dir = tempDir();
   let r = runCli(['analyze', dir]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, `loopscope: ${dir}: is a directory, not a profile\n`);
+  assert.equal(r.stderr, `loopscope: ${dir}: is a directory, not a recording made by \`loopscope collect\`\n`);
   r = runCli(['analyze', join(dir, 'nope.cpuprofile')]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `loopscope: ${join(dir, 'nope.cpuprofile')}: no such file\n`);

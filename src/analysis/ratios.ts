@@ -2,7 +2,7 @@
 // one share, decided by its own (leaf) frame, and are charged to the innermost frame of the user's
 // own code on its stack.
 
-import { Share, type FrameKind, type LineStat, type Profile, type Totals } from '../model.js';
+import { Share, type Frame, type FrameKind, type LineStat, type Profile, type Totals } from '../model.js';
 
 export function shareOf(kind: FrameKind): Share {
   if (kind === 'idle') return Share.Idle;
@@ -23,13 +23,16 @@ export function attribute(profile: Profile): Attribution {
   const nodeShare = new Uint8Array(n);
   const charged = new Int32Array(n);
   const innermostUser = new Int32Array(n);
+  const recorder = new Int32Array(n).fill(-1); // the outermost recorder frame on the stack
   for (let i = 0; i < n; i++) {
     // Parents precede children, so one forward pass walks every stack without recursion.
     const kind = profile.frames[profile.nodeFrame[i]].kind;
     const parent = profile.nodeParent[i];
     innermostUser[i] = kind === 'user' ? i : parent >= 0 ? innermostUser[parent] : -1;
-    nodeShare[i] = shareOf(kind);
-    charged[i] = innermostUser[i] >= 0 ? innermostUser[i] : i;
+    recorder[i] = parent >= 0 && recorder[parent] >= 0 ? recorder[parent] : kind === 'recorder' ? i : -1;
+    // Samples inside the recorder are its overhead, whoever called it: charged to it, as system time.
+    nodeShare[i] = recorder[i] >= 0 ? Share.System : shareOf(kind);
+    charged[i] = recorder[i] >= 0 ? recorder[i] : innermostUser[i] >= 0 ? innermostUser[i] : i;
   }
   return { nodeShare, charged };
 }
@@ -52,11 +55,18 @@ export function mainLine(profile: Profile, node: number): number {
   return best >= 0 ? ticks![best] : start;
 }
 
+/** All of the recorder's time shows as one line: what recording cost, not a place in the program. */
+const RECORDER: Frame = { name: '(loopscope recorder)', file: '', line: 0, column: 0, kind: 'recorder' };
+
 export function lineTable(profile: Profile, { nodeShare, charged }: Attribution): { lines: LineStat[]; totals: Totals } {
   const byKey = new Map<string, LineStat>();
   const totals: Totals = { wallMs: 0, userMs: 0, systemMs: 0, idleMs: 0, samples: 0 };
   const add = (node: number, line: number, share: Share, ms: number, samples: number) => {
-    const frame = profile.frames[profile.nodeFrame[node]];
+    let frame = profile.frames[profile.nodeFrame[node]];
+    if (frame.kind === 'recorder') {
+      frame = RECORDER;
+      line = 0;
+    }
     const key = `${frame.file}\u0000${line}\u0000${frame.name}`;
     let stat = byKey.get(key);
     if (!stat) {

@@ -44,7 +44,7 @@ export interface ProcessRecord {
   exitCode?: number | null;
   signal?: string | null;
   /** Files written, relative to the recording directory; present only once complete. */
-  files?: { cpuprofile: string; trace: string; heapprofile: string };
+  files?: { cpuprofile: string; trace: string; heapprofile?: string };
 }
 
 /** One process in the manifest. */

@@ -4,7 +4,6 @@
 /** The recorder's scripts, as built: `dist/src/collector/<name>.js`. */
 export const COLLECTOR_SCRIPTS = [
   'preload',
-  'recorder',
   'async-trace',
   'series',
   'schedstat',

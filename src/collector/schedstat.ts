@@ -58,6 +58,7 @@ export function startSchedstat(intervalUs: number): SchedstatRecorder {
   if (process.platform !== 'linux') return unavailable(`not Linux (${process.platform}): no /proc schedstat`);
   if (!existsSync(path)) return unavailable(`${path} does not exist (kernel without CONFIG_SCHEDSTATS or /proc not mounted)`);
   let start: number[] | null;
+  const startUs = hrtimeUs();
   try {
     start = readOnce(path);
   } catch (error) {
@@ -101,9 +102,12 @@ export function startSchedstat(intervalUs: number): SchedstatRecorder {
       }
       const endUs = hrtimeUs();
       const counts = chunks.map((c) => Atomics.load(new Int32Array(c, 0, 1), 0));
-      const total = counts.reduce((a, b) => a + b, 0) + (end ? 1 : 0);
+      // The first and last samples are read here: the worker takes a while to start, and the
+      // program may block the main thread from its first line.
+      const total = 1 + counts.reduce((a, b) => a + b, 0) + (end ? 1 : 0);
       const samples = new Float64Array(total * 3);
-      let at = 0;
+      samples.set([startUs, start[0], start[1]]);
+      let at = 3;
       chunks.forEach((c, k) => {
         samples.set(new Float64Array(c, 8, counts[k] * 3), at);
         at += counts[k] * 3;

@@ -59,13 +59,12 @@ export interface SeriesRecorder {
 }
 
 /**
- * `onBeat` runs inside every heartbeat; `counts` gives running totals of async activity.
+ * `counts` gives running totals of async activity.
  * `ownIds` receives the async ids of the recorder's own callbacks, to leave them out of the trace.
  */
 export function startSeries(
   options: SeriesOptions,
   counts: () => { created: number; promises: number; callbacks: number },
-  onBeat: () => void,
   ownIds: Set<number>,
 ): SeriesRecorder {
   const series: Series = { options, drift: [], utilization: [], memory: [], activity: [], gc: [], loopDelay: null };
@@ -106,7 +105,6 @@ export function startSeries(
     series.drift.push(now, Math.max(0, now - previous - options.heartbeatMs));
     previous = now;
     if (++beats % options.slowEvery === 0) slow(now, options.slowEvery);
-    onBeat();
   }, options.heartbeatMs);
   timer.unref();
 

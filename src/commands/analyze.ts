@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import { analyzeFile } from '../analyze.js';
 import { InputError, type Severity } from '../model.js';
+import { profileOf } from '../recording.js';
 import { jsonReport } from '../reports/json.js';
 import { writeAtomically } from '../reports/output.js';
 import { speedscopeChunks } from '../reports/speedscope.js';
@@ -25,7 +26,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     throw new InputError(`--fail-on must be one of ${SEVERITIES.join(', ')}, not "${options.failOn}"`);
   }
   if (inputs.length > 1) throw new InputError('analyze reads one profile at a time (several files: use `loopscope batch`)');
-  const input = inputs[0];
+  const input = await profileOf(inputs[0]); // a `collect` directory: its main process's profile
   const analysis = await analyzeFile(input);
   if (options.speedscope) {
     await writeAtomically(options.speedscope, speedscopeChunks(analysis, input === '-' ? 'stdin' : basename(input)));

@@ -1,5 +1,6 @@
 // What every importer does to a frame: name its kind and turn its URL into a file for reports.
 
+import { isCollectorUrl } from '../collector/paths.js';
 import type { Frame, FrameKind } from '../model.js';
 
 const SPECIAL: Record<string, FrameKind> = {
@@ -13,6 +14,8 @@ const SPECIAL: Record<string, FrameKind> = {
 export function frameKind(name: string, url: string, scriptId = '0'): FrameKind {
   // A script without a URL (eval, the DevTools console) is still the user's JavaScript.
   if (url === '') return SPECIAL[name] ?? (scriptId === '0' || scriptId === '' ? 'native' : 'user');
+  // The recorder's own work is never the program's code.
+  if (isCollectorUrl(url)) return 'recorder';
   if (url.startsWith('node:')) return 'internal';
   // WebAssembly has no source file of the user's to point at (in Node it is mostly undici's llhttp).
   if (url.includes('/node_modules/') || url.startsWith('node_modules/') || url.startsWith('wasm://')) return 'dependency';

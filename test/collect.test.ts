@@ -1,0 +1,357 @@
+// `loopscope collect`: real programs recorded with the built CLI; the recorded files are checked for
+// what the diagnosis needs (the right line, the right span, off-CPU time, GC, memory) and for being
+// complete however the program ends.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Manifest, ManifestProcess } from '../src/collector/format.js';
+import { COLLECTOR_SCRIPTS, isCollectorUrl } from '../src/collector/paths.js';
+import type { JsonReport } from '../src/reports/json.js';
+import { cli, markedLine, programPath, root, runCli, tempDir } from './support.js';
+
+interface TraceEvent {
+  ph: string;
+  cat?: string;
+  name: string;
+  id?: number;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  args?: Record<string, any>;
+}
+interface Trace {
+  traceEvents: TraceEvent[];
+  metadata: Record<string, any>;
+}
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+interface Recorded {
+  process: ManifestProcess;
+  profile: CpuProfile;
+  trace: Trace;
+  heap: { head: unknown; samples: unknown[] };
+}
+
+/** Runs `loopscope collect --out DIR -- node PROGRAM ARGS`. */
+function collect(program: string, args: string[] = []) {
+  const out = join(tempDir(), 'rec');
+  const r = runCli(['collect', '--out', out, '--', process.execPath, programPath(program), ...args]);
+  return { ...r, out };
+}
+
+/** Reads the manifest and every process's files; each must parse as JSON. */
+function load(out: string): { manifest: Manifest; processes: Recorded[] } {
+  const manifest = JSON.parse(readFileSync(join(out, 'recording.json'), 'utf8')) as Manifest;
+  const json = (name: string | undefined) => {
+    assert.ok(name, 'file missing from the manifest');
+    return JSON.parse(readFileSync(join(out, name), 'utf8'));
+  };
+  const processes = manifest.processes.map((p) => ({
+    process: p,
+    profile: json(p.files?.cpuprofile) as CpuProfile,
+    trace: json(p.files?.trace) as Trace,
+    heap: json(p.files?.heapprofile) as Recorded['heap'],
+  }));
+  return { manifest, processes };
+}
+
+function only(out: string): Recorded {
+  const { manifest, processes } = load(out);
+  assert.equal(processes.length, 1, JSON.stringify(manifest.processes.map((p) => p.argv)));
+  assert.equal(manifest.main, processes[0].process.pid);
+  return processes[0];
+}
+
+function assertComplete(p: ManifestProcess) {
+  assert.equal(p.complete, true, `process ${p.pid} is not complete`);
+  assert.ok(p.endTime && p.files?.cpuprofile && p.files.trace && p.files.heapprofile, JSON.stringify(p));
+}
+
+const counters = (trace: Trace, name: string) => trace.traceEvents.filter((e) => e.ph === 'C' && e.name === name);
+
+test('a busy loop recorded by collect: its line has user time in `analyze DIR`', () => {
+  const r = collect('collect-busy.mjs', ['300']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /loopscope analyze /);
+  const a = runCli(['analyze', '--json', r.out]);
+  assert.equal(a.code, 0, a.stderr);
+  const report = JSON.parse(a.stdout) as JsonReport;
+  const line = report.lines.find((l) => l.file === programPath('collect-busy.mjs') && l.line === markedLine('collect-busy.mjs'));
+  assert.ok(line, JSON.stringify(report.lines.slice(0, 5)));
+  assert.equal(line.function, 'spin');
+  assert.ok(line.userMs > 200, `user ${line.userMs} ms`);
+  assert.equal(report.lines[0], line);
+});
+
+test('a 200 ms timer is an async span from its setTimeout line to its callback; the wait is idle', () => {
+  const r = collect('collect-timer.mjs', ['200']);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace, profile, process: p } = only(r.out);
+  assertComplete(p);
+  assert.equal(p.exitCode, 0);
+  const site = `${programPath('collect-timer.mjs')}:${markedLine('collect-timer.mjs')}:`;
+  const inits = trace.traceEvents.filter((e) => e.ph === 'b' && e.name === 'Timeout' && String(e.args?.site).startsWith(site));
+  assert.equal(inits.length, 1, JSON.stringify(trace.traceEvents.filter((e) => e.name === 'Timeout')));
+  const init = inits[0];
+  assert.equal(init.id, init.args!.asyncId);
+  assert.equal(typeof init.args!.triggerAsyncId, 'number');
+  const callback = trace.traceEvents.find((e) => e.ph === 'X' && e.cat === 'async.callback' && e.args?.asyncId === init.id);
+  assert.ok(callback, 'the timer callback is missing');
+  const waitMs = (callback.ts - init.ts) / 1000;
+  assert.ok(waitMs > 150 && waitMs < 250, `init -> callback ${waitMs} ms`);
+  // The same clock as the CPU profile: the span lies inside the profile.
+  assert.ok(init.ts > profile.startTime && callback.ts < profile.endTime, `${init.ts} ${callback.ts} ${profile.startTime}..${profile.endTime}`);
+  const [before, after] = trace.metadata.clock.profilerStartBracketUs;
+  assert.ok(profile.startTime >= before - 1 && profile.startTime <= after + 1, `${profile.startTime} not in [${before}, ${after}]`);
+  // While the loop waits, V8 samples (idle).
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  let idleUs = 0;
+  profile.samples.forEach((s, i) => {
+    if (idle.has(s)) idleUs += profile.timeDeltas[i + 1] ?? 0;
+  });
+  assert.ok(idleUs > 150_000, `idle ${idleUs / 1000} ms`);
+});
+
+test('process.exit(3) passes through, and the recording is complete', () => {
+  const r = collect('collect-exit.mjs', ['3']);
+  assert.equal(r.code, 3, r.stderr);
+  const { process: p, profile } = only(r.out);
+  assertComplete(p);
+  assert.equal(p.exitCode, 3);
+  assert.ok(profile.samples.length > 0);
+});
+
+test('an uncaught exception still prints and exits 1, and the recording is complete', () => {
+  const r = collect('collect-throw.mjs');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Error: collect-throw: the program failed/);
+  assert.match(r.stderr, /collect-throw\.mjs:3/);
+  const { process: p, manifest } = { ...only(r.out), manifest: load(r.out).manifest };
+  assertComplete(p);
+  assert.equal(p.exitCode, 1);
+  assert.equal(manifest.exitCode, 1);
+});
+
+/** Starts `collect` on a program that prints `ready <pid>`; resolves once it is ready. */
+async function collectInBackground(program: string) {
+  const out = join(tempDir(), 'rec');
+  const child = spawn(process.execPath, [cli, 'collect', '--out', out, '--', process.execPath, programPath(program)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const ended = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /ready (\d+)/.exec(stdout);
+      if (m) resolve(Number(m[1]));
+    });
+    void ended.then(() => reject(new Error(`ended before it was ready: ${stderr}`)));
+  });
+  return { out, collector: child, pid, ended, stderr: () => stderr };
+}
+
+test('SIGTERM sent to the program: the recording is complete and the exit code is 143', async () => {
+  const run = await collectInBackground('collect-signal.mjs');
+  process.kill(run.pid, 'SIGTERM');
+  assert.equal(await run.ended, 143, run.stderr());
+  const { process: p, manifest } = { ...only(run.out), manifest: load(run.out).manifest };
+  assertComplete(p);
+  assert.equal(p.signal, 'SIGTERM');
+  assert.equal(p.exitCode, null);
+  assert.equal(manifest.signal, 'SIGTERM');
+});
+
+test('SIGTERM sent to collect reaches the program; a second one stops a busy program at once', async () => {
+  let run = await collectInBackground('collect-signal.mjs');
+  run.collector.kill('SIGTERM');
+  assert.equal(await run.ended, 143, run.stderr());
+  assertComplete(only(run.out).process);
+
+  run = await collectInBackground('collect-stuck.mjs');
+  const started = performance.now();
+  run.collector.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  run.collector.kill('SIGTERM');
+  assert.equal(await run.ended, 137, run.stderr());
+  assert.ok(performance.now() - started < 2500, 'the busy program was not stopped at once');
+  assert.match(run.stderr(), /SIGTERM again: stopping the program without waiting for its recording/);
+  const manifest = JSON.parse(readFileSync(join(run.out, 'recording.json'), 'utf8')) as Manifest;
+  assert.equal(manifest.processes[0].complete, false);
+});
+
+test('SIGKILL: the exit code is 137, the manifest says the process is incomplete, analyze says why', () => {
+  const r = collect('collect-kill.mjs');
+  assert.equal(r.code, 137, r.stderr);
+  assert.match(r.stderr, /1 of them ended before writing its files/);
+  const manifest = JSON.parse(readFileSync(join(r.out, 'recording.json'), 'utf8')) as Manifest;
+  assert.equal(manifest.processes.length, 1);
+  const [p] = manifest.processes;
+  assert.equal(p.complete, false);
+  assert.equal(p.signal, 'SIGKILL');
+  const a = runCli(['analyze', r.out]);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, new RegExp(`process ${p.pid} ended before it wrote its CPU profile`));
+});
+
+test('a program that starts a child node process: two processes, each with complete files', () => {
+  const r = collect('collect-spawn.mjs');
+  assert.equal(r.code, 0, r.stderr);
+  const m = /parent (\d+) child (\d+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const { manifest, processes } = load(r.out);
+  assert.equal(processes.length, 2);
+  const parent = processes.find((p) => p.process.pid === Number(m[1]));
+  const child = processes.find((p) => p.process.pid === Number(m[2]));
+  assert.ok(parent && child);
+  assert.equal(manifest.main, parent.process.pid);
+  assert.equal(parent.process.recordedParent, null);
+  assert.equal(child.process.recordedParent, parent.process.pid);
+  assert.equal(child.process.ppid, parent.process.pid);
+  assert.deepEqual(child.process.argv.slice(1), [programPath('collect-spawn.mjs'), 'child']);
+  for (const p of processes) {
+    assertComplete(p.process);
+    assert.equal(p.process.exitCode, 0);
+    assert.equal(p.trace.metadata.pid, p.process.pid);
+    assert.ok(p.profile.samples.length > 0);
+  }
+  const files = readdirSync(r.out).sort();
+  const expected = processes.flatMap((p) => [`${p.process.pid}.cpuprofile`, `${p.process.pid}.heapprofile`, `${p.process.pid}.trace.json`]);
+  assert.deepEqual(files, [...expected, 'recording.json'].sort());
+});
+
+test("execSync('sleep 0.3') shows as about 300 ms off the CPU in the schedstat series", () => {
+  const r = collect('collect-sleep.mjs', ['0.3']);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace } = only(r.out);
+  assert.equal(trace.metadata.schedstat.available, true, JSON.stringify(trace.metadata.schedstat));
+  const samples = counters(trace, 'schedstat');
+  assert.ok(samples.length > 100, `${samples.length} samples`);
+  // Off the CPU and not waiting for one either (the run queue: a loaded machine) is sleeping.
+  const ts = samples.map((e) => e.ts);
+  const cpu = samples.map((e) => e.args!.onCpuNs / 1000);
+  const queue = samples.map((e) => e.args!.runQueueNs / 1000);
+  const last = samples.length - 1;
+  const sleeping = ts[last] - ts[0] - (cpu[last] - cpu[0]) - (queue[last] - queue[0]);
+  assert.ok(sleeping > 260_000 && sleeping < 450_000, `sleeping ${sleeping / 1000} ms`);
+  // The longest stretch in which the main thread ran less than a tenth of the time.
+  let longest = 0;
+  for (let i = 0; i < samples.length; i++) {
+    for (let j = i + 1; j < samples.length; j++) {
+      const wall = ts[j] - ts[i];
+      if (cpu[j] - cpu[i] < 0.1 * wall) longest = Math.max(longest, wall);
+    }
+  }
+  assert.ok(longest > 250_000 && longest < 400_000, `longest off-CPU stretch ${longest / 1000} ms`);
+});
+
+test('GC events, memory, loop and activity series are recorded', () => {
+  const r = collect('collect-alloc.mjs', ['150']);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace, heap } = only(r.out);
+  const gc = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'gc');
+  assert.ok(gc.length > 0, 'no GC events');
+  for (const e of gc) {
+    assert.ok(['minor', 'major', 'incremental', 'weakcb'].includes(e.args!.kind), e.args!.kind);
+    assert.ok(e.dur! >= 0);
+  }
+  const memory = counters(trace, 'memory');
+  assert.ok(memory.length >= 5, `${memory.length} memory samples`);
+  for (const e of memory) {
+    for (const k of ['heapUsed', 'heapTotal', 'external', 'arrayBuffers', 'rss']) assert.equal(typeof e.args![k], 'number', k);
+  }
+  assert.ok(new Set(memory.map((e) => e.args!.heapUsed)).size > 1, 'the heap never moved');
+  assert.ok(counters(trace, 'timerDrift').length > 0);
+  assert.ok(counters(trace, 'eventLoopUtilization').length > 0);
+  const activity = counters(trace, 'asyncActivity');
+  assert.ok(activity.reduce((s, e) => s + e.args!.callbacks, 0) > 10);
+  const delay = trace.metadata.eventLoopDelay;
+  for (const k of ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']) assert.equal(typeof delay[k], 'number', k);
+  assert.equal(trace.metadata.threadpool.size, 4);
+  assert.equal(trace.metadata.heapProfile.includeObjectsCollectedByMinorGC, true);
+  assert.ok(heap.samples.length > 0);
+  // Every event is on the profile's clock and names this process.
+  const pid = trace.metadata.pid;
+  for (const e of trace.traceEvents) assert.equal(e.pid, pid);
+});
+
+test('thread-pool work is marked and gets its creation line', () => {
+  const dir = tempDir();
+  const program = join(dir, 'collect-pool.mjs');
+  writeFileSync(program, "import { pbkdf2 } from 'node:crypto';\npbkdf2('secret', 'salt', 1000, 32, 'sha256', () => {});\n");
+  const out = join(dir, 'rec');
+  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace } = only(out);
+  const job = trace.traceEvents.find((e) => e.ph === 'b' && e.name === 'PBKDF2REQUEST');
+  assert.ok(job);
+  assert.equal(job.args!.threadpool, true);
+  assert.equal(job.args!.site, `${program}:2:1`);
+  assert.equal(trace.metadata.async.types.PBKDF2REQUEST.threadpool, true);
+});
+
+test('the recorder itself never appears as the creation site of the program`s resources', () => {
+  const r = collect('collect-timer.mjs', ['20']);
+  const { trace } = only(r.out);
+  const sites = trace.traceEvents.filter((e) => e.ph === 'b' && e.args?.site).map((e) => e.args!.site as string);
+  assert.ok(sites.length > 0);
+  for (const site of sites) assert.ok(!site.includes(join('dist', 'src', 'collector')), site);
+});
+
+test('every script of the recorder is recognised as its own, and nothing else is', () => {
+  const dir = join(root, 'dist', 'src', 'collector');
+  const scripts = readdirSync(dir).filter((f) => f.endsWith('.js'));
+  assert.deepEqual(scripts.map((f) => f.slice(0, -3)).sort(), [...COLLECTOR_SCRIPTS].sort());
+  for (const f of scripts) {
+    assert.ok(isCollectorUrl(`file://${join(dir, f)}`), f);
+    assert.ok(isCollectorUrl(`file://${join(dir, f)}?out=%2Ftmp%2Fx&interval=1000`), f);
+    assert.ok(isCollectorUrl(join(dir, f)), f);
+  }
+  for (const url of ['file:///app/src/collector/preload.js', 'file:///app/dist/collector.js', '/app/dist/src/collector/app.js', 'node:fs']) {
+    assert.equal(isCollectorUrl(url), false, url);
+  }
+});
+
+test('analyze: a directory that is not a recording, and a recording without a process', () => {
+  const dir = tempDir();
+  let r = runCli(['analyze', dir]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `loopscope: ${dir}: is a directory, not a recording made by \`loopscope collect\`\n`);
+  const empty = join(dir, 'empty');
+  r = runCli(['collect', '--out', empty, '--', 'true']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /nothing was recorded/);
+  r = runCli(['analyze', empty]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /holds no Node process/);
+});
+
+test('collect: bad usage is exit code 2 with one line, and the exit code of a non-Node command passes through', () => {
+  const dir = tempDir();
+  let r = runCli(['collect', '--out', join(dir, 'a'), '--', 'loopscope-no-such-command']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'loopscope: loopscope-no-such-command: command not found\n');
+  assert.throws(() => readdirSync(join(dir, 'a')), /ENOENT/);
+  mkdirSync(join(dir, 'b'));
+  writeFileSync(join(dir, 'b', 'notes.txt'), 'mine');
+  r = runCli(['collect', '--out', join(dir, 'b'), '--', 'true']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /exists and is not empty/);
+  assert.deepEqual(readdirSync(join(dir, 'b')), ['notes.txt']);
+  r = runCli(['collect', '--interval', 'fast', '--', 'true']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--interval must be/);
+  r = runCli(['collect', '--out', join(dir, 'c'), '--', 'sh', '-c', 'exit 5']);
+  assert.equal(r.code, 5);
+});
