@@ -1,16 +1,24 @@
-// The pipeline in one place: bytes -> importer (through the WASM core) -> ratios and detectors.
+// The pipeline in one place: bytes -> importer (through the WASM core) -> ratios and detectors. A
+// `collect` recording is one input: its main process's CPU profile through the importer, and what
+// the collector added (async trace, series, heap profile) as evidence beside it.
 
 import { openFile, openStdin } from './core/file-source.js';
 import type { ByteSource } from './core/source.js';
 import { DEFAULT_WINDOW_BYTES, loadCore, type Core } from './core/wasm.js';
-import { attribute, lineTable } from './analysis/ratios.js';
+import { attribute, lineTable, offCpuByNode } from './analysis/ratios.js';
+import { cpuWindow } from './analysis/recorded.js';
 import { detect } from './analysis/detectors/index.js';
 import { importProfile } from './importers/index.js';
 import type { Analysis, Profile } from './model.js';
+import { isDirectory, loadRecording } from './recording.js';
+import type { RecordingEvidence, SourceLookup } from './recording/model.js';
+import { fileSources } from './recording/source.js';
 
 export interface AnalyzeOptions {
   /** Bytes read per chunk (the core's window); tiny values exercise chunk boundaries in tests. */
   windowBytes?: number;
+  /** The program's source files, to place a finding on the line of the call a profile names. */
+  source?: SourceLookup;
 }
 
 const cores = new Map<number, Promise<Core>>();
@@ -21,25 +29,44 @@ function coreFor(windowBytes: number): Promise<Core> {
   return core;
 }
 
-export function analyzeProfile(profile: Profile): Analysis {
+export function analyzeProfile(profile: Profile, recording?: RecordingEvidence, source?: SourceLookup): Analysis {
   const attribution = attribute(profile);
-  const { lines, totals } = lineTable(profile, attribution);
+  const series = recording?.trace?.series;
+  // Busy samples while the thread was off the CPU are system time, wherever V8 sampled them.
+  const offCpu =
+    series && series.schedstat.length
+      ? offCpuByNode(profile, attribution, (t0, t1) => cpuWindow(series, t0, t1)?.asleepMs ?? 0)
+      : undefined;
+  const { lines, totals } = lineTable(profile, attribution, offCpu);
   const analysis: Analysis = { profile, nodeShare: attribution.nodeShare, lines, totals, findings: [] };
-  analysis.findings = detect(analysis, attribution);
+  analysis.findings = detect(analysis, attribution, recording, source);
   return analysis;
 }
 
-export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}): Promise<Analysis> {
+export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const core = await coreFor(options.windowBytes ?? DEFAULT_WINDOW_BYTES);
-  return analyzeProfile(await importProfile(source, core));
+  return analyzeProfile(await importProfile(source, core), recording, options.source);
 }
 
 /** Analyses a file, or standard input when `path` is '-'. */
-export async function analyzeFile(path: string, options: AnalyzeOptions = {}): Promise<Analysis> {
+export async function analyzeFile(path: string, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const source = path === '-' ? await openStdin() : await openFile(path);
   try {
-    return await analyzeSource(source, options);
+    return await analyzeSource(source, options, recording);
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Analyses a profile file, standard input ('-'), or a directory written by `loopscope collect`,
+ * reading the program's source files where they are (the command line's view of one input).
+ */
+export async function analyzePath(path: string, options: AnalyzeOptions = {}): Promise<{ analysis: Analysis; profilePath: string }> {
+  const withSource = { ...options, source: options.source ?? fileSources() };
+  if (await isDirectory(path)) {
+    const { profile, evidence } = await loadRecording(path);
+    return { analysis: await analyzeFile(profile, withSource, evidence), profilePath: profile };
+  }
+  return { analysis: await analyzeFile(path, withSource), profilePath: path };
 }

@@ -58,10 +58,38 @@ export function mainLine(profile: Profile, node: number): number {
 /** All of the recorder's time shows as one line: what recording cost, not a place in the program. */
 const RECORDER: Frame = { name: '(loopscope recorder)', file: '', line: 0, column: 0, kind: 'recorder' };
 
-export function lineTable(profile: Profile, { nodeShare, charged }: Attribution): { lines: LineStat[]; totals: Totals } {
+/**
+ * Time of each node's user-share samples during which the thread was off the CPU (asleep in a
+ * system call, Atomics.wait, a blocking read), from a recording's scheduler statistics: that time is
+ * system time (SPEC.md: "off-CPU time while the loop is busy"), though V8 samples it at the
+ * JavaScript frame that made the call. Time waiting for a CPU on a loaded machine stays where it was.
+ */
+export function offCpuByNode(profile: Profile, attribution: Attribution, asleep: (t0: number, t1: number) => number): Float64Array {
+  const out = new Float64Array(profile.nodeParent.length);
+  const { timeline } = profile;
+  for (let k = 0; k < timeline.count; k++) {
+    const node = timeline.node[k];
+    if (attribution.nodeShare[node] !== Share.User) continue;
+    const duration = timeline.duration[k];
+    const busy = duration - timeline.idle[k];
+    if (busy <= 0 || duration <= 0) continue;
+    const t = timeline.start[k];
+    const share = Math.min(1, Math.max(0, asleep(t, t + duration) / duration));
+    out[node] += busy * share;
+  }
+  // The timeline can coarsen entries: never move more than the node's own time.
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(out[i], profile.nodeSelfMs[i]);
+  return out;
+}
+
+export function lineTable(
+  profile: Profile,
+  { nodeShare, charged }: Attribution,
+  offCpu?: Float64Array,
+): { lines: LineStat[]; totals: Totals } {
   const byKey = new Map<string, LineStat>();
   const totals: Totals = { wallMs: 0, userMs: 0, systemMs: 0, idleMs: 0, samples: 0 };
-  const add = (node: number, line: number, share: Share, ms: number, samples: number) => {
+  const add = (node: number, line: number, share: Share, ms: number, samples: number, offMs = 0) => {
     let frame = profile.frames[profile.nodeFrame[node]];
     if (frame.kind === 'recorder') {
       frame = RECORDER;
@@ -73,8 +101,10 @@ export function lineTable(profile: Profile, { nodeShare, charged }: Attribution)
       stat = { file: frame.file, line, function: frame.name, userMs: 0, systemMs: 0, idleMs: 0, samples: 0 };
       byKey.set(key, stat);
     }
-    if (share === Share.User) stat.userMs += ms;
-    else if (share === Share.System) stat.systemMs += ms;
+    if (share === Share.User) {
+      stat.userMs += ms - offMs;
+      stat.systemMs += offMs;
+    } else if (share === Share.System) stat.systemMs += ms;
     else stat.idleMs += ms;
     stat.samples += samples;
   };
@@ -83,10 +113,13 @@ export function lineTable(profile: Profile, { nodeShare, charged }: Attribution)
     if (samples === 0) continue;
     const ms = profile.nodeSelfMs[i];
     const share = nodeShare[i] as Share;
+    const off = share === Share.User && offCpu ? offCpu[i] : 0;
     totals.samples += samples;
     totals.wallMs += ms;
-    if (share === Share.User) totals.userMs += ms;
-    else if (share === Share.System) totals.systemMs += ms;
+    if (share === Share.User) {
+      totals.userMs += ms - off;
+      totals.systemMs += off;
+    } else if (share === Share.System) totals.systemMs += ms;
     else totals.idleMs += ms;
 
     const target = charged[i];
@@ -96,9 +129,9 @@ export function lineTable(profile: Profile, { nodeShare, charged }: Attribution)
     if (tickSum > 0) {
       for (let k = 0; k < ticks!.length; k += 2) {
         const part = ticks![k + 1] / tickSum;
-        if (part > 0) add(i, ticks![k], share, ms * part, samples * part);
+        if (part > 0) add(i, ticks![k], share, ms * part, samples * part, off * part);
       }
-    } else add(target, mainLine(profile, target), share, ms, samples);
+    } else add(target, mainLine(profile, target), share, ms, samples, off);
   }
   const lines = [...byKey.values()].sort(
     (a, b) =>

@@ -21,6 +21,24 @@ export interface Stretch {
   duration: number;
   /** Busy time per site key, heaviest first. */
   sites: { site: Site; ms: number; systemMs: number }[];
+  /** Busy time spent loading code (Node compiling a module on first use) and in the recorder. */
+  loadingMs: number;
+  recorderMs: number;
+}
+
+/** Node's module loading: compiling a built-in or a file on first use, a one-time cost. */
+const LOADING = new Set(['compileForInternalLoader', 'requireBuiltin', 'Module._load', 'Module._compile', 'wrapSafe', 'compileFunction', 'loadESM']);
+
+/** Per node: 1 when a module-loading frame of Node's is on its stack. */
+export function loadingNodes(profile: Profile): Uint8Array {
+  const n = profile.nodeParent.length;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const frame = profile.frames[profile.nodeFrame[i]];
+    const parent = profile.nodeParent[i];
+    out[i] = (parent >= 0 && out[parent]) || (frame.kind !== 'user' && frame.kind !== 'dependency' && LOADING.has(frame.name)) ? 1 : 0;
+  }
+  return out;
 }
 
 export interface Gap {
@@ -51,12 +69,17 @@ export function loopPhases(profile: Profile, attribution: Attribution): { stretc
   let bySite: Map<string, { site: Site; ms: number; systemMs: number }> | undefined;
   let start = 0;
   let end = 0;
+  let loadingMs = 0;
+  let recorderMs = 0;
+  const loading = loadingNodes(profile);
   let gapStart = -1;
   let gapEnd = 0;
   const closeStretch = () => {
     if (!bySite) return;
-    stretches.push({ start, duration: end - start, sites: [...bySite.values()].sort((a, b) => b.ms - a.ms) });
+    stretches.push({ start, duration: end - start, sites: [...bySite.values()].sort((a, b) => b.ms - a.ms), loadingMs, recorderMs });
     bySite = undefined;
+    loadingMs = 0;
+    recorderMs = 0;
   };
   for (let k = 0; k < timeline.count; k++) {
     const duration = timeline.duration[k];
@@ -77,11 +100,17 @@ export function loopPhases(profile: Profile, attribution: Attribution): { stretc
     }
     end = t + duration;
     const node = timeline.node[k];
+    const busy = duration - timeline.idle[k];
+    // Loading code is counted apart: a one-time cost, not a call of the program's to blame.
+    if (loading[node]) {
+      loadingMs += busy;
+      continue;
+    }
     const site = siteOf(profile, attribution, node);
     const key = siteKey(site);
     let entry = bySite.get(key);
     if (!entry) bySite.set(key, (entry = { site, ms: 0, systemMs: 0 }));
-    const busy = duration - timeline.idle[k];
+    if (profile.frames[profile.nodeFrame[site.node]].kind === 'recorder') recorderMs += busy;
     entry.ms += busy;
     if (attribution.nodeShare[node] === Share.System) entry.systemMs += busy;
   }

@@ -1,9 +1,8 @@
 // `loopscope analyze <file...>`: read, diagnose, report.
 
 import { basename } from 'node:path';
-import { analyzeFile } from '../analyze.js';
+import { analyzePath } from '../analyze.js';
 import { InputError, type Severity } from '../model.js';
-import { profileOf } from '../recording.js';
 import { jsonReport } from '../reports/json.js';
 import { writeAtomically } from '../reports/output.js';
 import { speedscopeChunks } from '../reports/speedscope.js';
@@ -26,8 +25,8 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
     throw new InputError(`--fail-on must be one of ${SEVERITIES.join(', ')}, not "${options.failOn}"`);
   }
   if (inputs.length > 1) throw new InputError('analyze reads one profile at a time (several files: use `loopscope batch`)');
-  const input = await profileOf(inputs[0]); // a `collect` directory: its main process's profile
-  const analysis = await analyzeFile(input);
+  // A `collect` directory is one input: its main process's profile with the recording's evidence.
+  const { analysis, profilePath: input } = await analyzePath(inputs[0]);
   if (options.speedscope) {
     await writeAtomically(options.speedscope, speedscopeChunks(analysis, input === '-' ? 'stdin' : basename(input)));
   }

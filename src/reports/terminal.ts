@@ -55,7 +55,12 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
 
 function finding(f: Finding, n: number, options: TerminalOptions, paint: (c: string, t: string) => string): string[] {
   const tag = f.severity === 'critical' ? COLOR.system : f.severity === 'warning' ? COLOR.bold : COLOR.dim;
-  const impact = f.impactMs !== undefined ? `, fixing it saves about ${ms(f.impactMs)}` : '';
+  const impact =
+    f.impactMs !== undefined
+      ? `, fixing it saves about ${ms(f.impactMs)}`
+      : f.impactBytes !== undefined
+        ? `, about ${mb(f.impactBytes)} at stake`
+        : '';
   const at = where({ file: f.location.file, line: f.location.line, function: f.location.function }, options.cwd);
   const width = options.width ?? 80;
   return [
@@ -78,6 +83,10 @@ function wrap(text: string, width: number, indent: string): string[] {
   }
   if (line) lines.push(line);
   return lines;
+}
+
+function mb(bytes: number): string {
+  return bytes >= 10 << 20 ? `${Math.round(bytes / (1 << 20))} MB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
 }
 
 function ms(value: number): string {

@@ -1,12 +1,20 @@
 // The detectors, one module per bottleneck class, all with one signature: what the input shows in,
-// findings out. Findings are ordered most important first: severity, then impact.
+// findings out. A bare CPU profile is evidence enough for some classes, at a lower severity where
+// it shows the cause only indirectly; a `collect` recording adds the async trace, the loop / GC /
+// memory / off-CPU series and the heap profile. Findings are ordered most important first:
+// severity, then impact.
 
 import type { Analysis, Finding, Severity } from '../../model.js';
+import type { RecordingEvidence, SourceLookup } from '../../recording/model.js';
+import { stretchTasks, type StretchTasks } from '../recorded.js';
 import type { Attribution } from '../ratios.js';
+import { THRESHOLDS } from '../thresholds.js';
 import { loopPhases, type Gap, type Stretch } from '../timeline.js';
 import { blocking } from './blocking.js';
-import { sequential } from './sequential.js';
 import { contextSwitching } from './context-switching.js';
+import { memory } from './memory.js';
+import { sequential } from './sequential.js';
+import { starvation } from './starvation.js';
 
 export interface Evidence {
   analysis: Analysis;
@@ -14,17 +22,30 @@ export interface Evidence {
   /** The main thread's busy stretches and idle gaps, in time order. */
   stretches: Stretch[];
   gaps: Gap[];
+  /** What a `collect` recording adds; absent for a bare CPU profile. */
+  recording?: RecordingEvidence;
+  /** The program's source, where it can be read: places a call the profile names on its line. */
+  source?: SourceLookup;
+  /** Per stretch (same index), the tasks that filled it, for stretches of at least THRESHOLDS.blockingStretchMs and a recording with a trace. */
+  tasks: (StretchTasks | null)[];
 }
 
 export type Detector = (evidence: Evidence) => Finding[];
 
-const DETECTORS: Detector[] = [blocking, sequential, contextSwitching];
+const DETECTORS: Detector[] = [blocking, sequential, contextSwitching, starvation, memory];
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-export function detect(analysis: Analysis, attribution: Attribution): Finding[] {
-  const evidence: Evidence = { analysis, attribution, ...loopPhases(analysis.profile, attribution) };
+/** Findings of equal severity: time at stake first; memory (bytes at stake) after them. */
+const weight = (f: Finding) => f.impactMs ?? -1 / (1 + (f.impactBytes ?? 0));
+
+export function detect(analysis: Analysis, attribution: Attribution, recording?: RecordingEvidence, source?: SourceLookup): Finding[] {
+  const phases = loopPhases(analysis.profile, attribution);
+  const tasks = recording?.trace
+    ? stretchTasks(recording.trace, phases.stretches, THRESHOLDS.blockingStretchMs)
+    : phases.stretches.map(() => null);
+  const evidence: Evidence = { analysis, attribution, ...phases, recording, tasks, source: source ?? recording?.source };
   return DETECTORS.flatMap((detector) => detector(evidence)).sort(
-    (a, b) => RANK[a.severity] - RANK[b.severity] || (b.impactMs ?? 0) - (a.impactMs ?? 0),
+    (a, b) => RANK[a.severity] - RANK[b.severity] || weight(b) - weight(a),
   );
 }

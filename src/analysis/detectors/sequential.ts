@@ -1,26 +1,220 @@
-// `sequential`: independent awaits run one after another. A bare CPU profile shows it only
-// indirectly: a train of idle waits, each ended by a short burst of work that resumes the code and
-// starts the next wait. Samples rarely catch the user's own frame in such bursts (most of a resumption
-// is Node's own code), so the train is credited to the user function seen most across its bursts.
-// Without an async trace the awaits may also be dependent, so the finding is `info` and names the
-// recording that would confirm it.
+// `sequential`: independent awaits run one after another.
+//
+// With a recording, from the async trace: the resources one creation site made (the awaited call's
+// line), each standing for a wait from its creation until it resolved or its callback ran. The
+// site's waits, merged where they overlap, form episodes; many episodes that never overlap while
+// the loop sits idle, adding up to a large part of the wall time, are awaits made one after
+// another. Promise.all makes one episode of them all; a bounded pool makes a few long overlapping
+// ones. Several sites of one train (a helper's setTimeout, its promise, the await that resumes the
+// caller) show the same episodes: the finding goes to the one resumed last, the outermost await.
+//
+// Without a trace, a bare CPU profile shows it only indirectly: a train of idle waits, each ended
+// by a short burst of work that resumes the code and starts the next wait. Samples rarely catch the
+// user's own frame in such bursts, so the train is credited to the user function seen most across
+// its bursts. The awaits may also be dependent, so the finding is `info` and names the recording
+// that would confirm it.
 
 import type { Finding } from '../../model.js';
+import type { AsyncTrace } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
+import { idleBetween, isUserSite, operationOf } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Gap, Site, Stretch } from '../timeline.js';
 import type { Detector, Evidence } from './index.js';
 
+export const sequential: Detector = (evidence) =>
+  evidence.recording?.trace ? fromTrace(evidence, evidence.recording.trace) : fromProfile(evidence);
+
 interface Train {
+  site: number;
+  /** Episodes [start, end] in time order, never overlapping. */
+  starts: number[];
+  ends: number[];
+  waited: number;
+  longest: number;
+  idleMs: number;
+  resources: number;
+}
+
+/** The site's operations with containers left out, merged into episodes. */
+function episodes(ops: [number, number][]): { starts: number[]; ends: number[] } {
+  const n = ops.length;
+  ops.sort((a, b) => a[0] - b[0]);
+  const s = ops.map((o) => o[0]);
+  const e = ops.map((o) => o[1]);
+  // An operation that contains two disjoint operations of the same site is a container (a promise
+  // that lives across the whole loop, the final await of a chain): it would merge every episode
+  // into one, so it is left out. minEnd[k]: the earliest end among operations k..n-1.
+  const minEnd = new Float64Array(n + 1).fill(Infinity);
+  for (let k = n - 1; k >= 0; k--) minEnd[k] = Math.min(minEnd[k + 1], e[k]);
+  const firstFrom = (t: number) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const e1 = minEnd[firstFrom(s[k])];
+    if (e1 < e[k] && minEnd[firstFrom(e1)] <= e[k]) continue; // a container
+    if (ends.length && s[k] <= ends[ends.length - 1]) ends[ends.length - 1] = Math.max(ends[ends.length - 1], e[k]);
+    else {
+      starts.push(s[k]);
+      ends.push(e[k]);
+    }
+  }
+  return { starts, ends };
+}
+
+function overlapMs(a: Train, b: Train): number {
+  let i = 0;
+  let j = 0;
+  let total = 0;
+  while (i < a.starts.length && j < b.starts.length) {
+    const o = Math.min(a.ends[i], b.ends[j]) - Math.max(a.starts[i], b.starts[j]);
+    if (o > 0) total += o;
+    if (a.ends[i] < b.ends[j]) i++;
+    else j++;
+  }
+  return total;
+}
+
+/** End of t's episode that overlaps [start, end], or -Infinity. */
+function endDuring(t: Train, start: number, end: number): number {
+  let lo = 0;
+  let hi = t.starts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (t.ends[mid] < start) lo = mid + 1;
+    else if (t.starts[mid] > end) hi = mid - 1;
+    else return t.ends[mid];
+  }
+  return -Infinity;
+}
+
+/**
+ * The member of a train whose wait ends last in most of its episodes: the outermost await, resumed
+ * once the operations below it are done (microseconds later, but always later). Counting episodes
+ * rather than averaging keeps one straggler from deciding.
+ */
+function lastResumed(train: Train[]): Train {
+  const head = train[0];
+  const wins = new Map<Train, number>();
+  for (let k = 0; k < head.starts.length; k++) {
+    let best = -Infinity;
+    const ends = train.map((t) => endDuring(t, head.starts[k], head.ends[k]));
+    for (const e of ends) best = Math.max(best, e);
+    train.forEach((t, i) => {
+      if (ends[i] === best) wins.set(t, (wins.get(t) ?? 0) + 1);
+    });
+  }
+  return train.reduce((a, b) => ((wins.get(b) ?? 0) > (wins.get(a) ?? 0) ? b : a), head);
+}
+
+function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
+  const { profile, totals } = analysis;
+  const res = trace.resources;
+  const bySite = new Map<number, [number, number][]>();
+  for (let r = 0; r < res.count; r++) {
+    const site = res.site[r];
+    if (!isUserSite(res, site)) continue;
+    const op = operationOf(res, r, THRESHOLDS.sequentialMinWaitMs);
+    if (!op || op[1] - op[0] < THRESHOLDS.sequentialMinWaitMs) continue;
+    let ops = bySite.get(site);
+    if (!ops) bySite.set(site, (ops = []));
+    ops.push(op);
+  }
+  const candidates: Train[] = [];
+  for (const [site, ops] of bySite) {
+    if (ops.length < THRESHOLDS.sequentialMinWaits) continue;
+    const resources = ops.length;
+    const { starts, ends } = episodes(ops);
+    const keep = starts.map((s, k) => ends[k] - s >= THRESHOLDS.sequentialMinWaitMs);
+    const st = starts.filter((_, k) => keep[k]);
+    const en = ends.filter((_, k) => keep[k]);
+    if (st.length < THRESHOLDS.sequentialMinWaits) continue;
+    let waited = 0;
+    let longest = 0;
+    let idleMs = 0;
+    for (let k = 0; k < st.length; k++) {
+      const d = en[k] - st[k];
+      waited += d;
+      longest = Math.max(longest, d);
+      idleMs += idleBetween(profile.timeline, st[k], en[k]);
+    }
+    if (idleMs < THRESHOLDS.sequentialIdleDuringWaits * waited) continue;
+    if (waited - longest < THRESHOLDS.sequentialMinImpactMs) continue;
+    candidates.push({ site, starts: st, ends: en, waited, longest, idleMs, resources });
+  }
+  // Sites whose episodes coincide are one train; it is reported at the wait that ends last (the
+  // outermost await, resumed once the others are done).
+  candidates.sort((a, b) => b.waited - a.waited);
+  const trains: Train[][] = [];
+  for (const c of candidates) {
+    const train = trains.find((t) => overlapMs(t[0], c) >= THRESHOLDS.sequentialSameTrain * Math.min(t[0].waited, c.waited));
+    if (train) train.push(c);
+    else trains.push([c]);
+  }
+  const findings: Finding[] = [];
+  for (const train of trains) {
+    const head = lastResumed(train);
+    const site = res.sites[head.site];
+    const impact = head.waited - head.longest;
+    const share = head.waited / totals.wallMs;
+    const count = head.starts.length;
+    // By the share of the run the waits took, or by the time at stake alone (a long run with a
+    // slow start still loses it).
+    const severity =
+      share >= THRESHOLDS.sequentialCriticalShare || impact >= THRESHOLDS.sequentialCriticalImpactMs
+        ? 'critical'
+        : share >= THRESHOLDS.sequentialWarningShare || impact >= THRESHOLDS.sequentialWarningImpactMs
+          ? 'warning'
+          : 'info';
+    const typical = [...head.ends.map((e, k) => e - head.starts[k])].sort((a, b) => a - b)[count >> 1];
+    const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
+    const others = train.filter((t) => t !== head).map((t) => res.sites[t.site].line);
+    findings.push({
+      kind: 'sequential',
+      severity,
+      title: `${where} ${count} operations one after another`,
+      location: { file: site.file, line: site.line, column: site.column, function: site.function || '(anonymous)' },
+      impactMs: round(impact),
+      evidence: {
+        waits: count,
+        waitedMs: round(head.waited),
+        longestWaitMs: round(head.longest),
+        medianWaitMs: round(typical),
+        idleDuringWaits: round(head.idleMs / head.waited),
+        wallShare: round(share),
+        maxConcurrent: 1,
+        resources: head.resources,
+        ...(others.length ? { sameTrainLines: [...new Set(others)].join(',') } : {}),
+        source: 'recording',
+      },
+      suggestion:
+        `${count} waits from this line never overlapped (typically ${Math.round(typical)} ms each, ${Math.round(head.waited)} ms in all, ` +
+        `${Math.round(100 * share)}% of the run) while the loop sat idle. If they are independent, start them together and await once ` +
+        `(Promise.all, or a pool of a few at a time for many): the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`,
+    });
+  }
+  return findings;
+}
+
+interface IdleTrain {
   waits: number[];
   bursts: Stretch[];
 }
 
 /** Runs of long idle gaps separated only by short bursts. */
-function trains({ stretches, gaps }: Evidence): Train[] {
+function idleTrains({ stretches, gaps }: Evidence): IdleTrain[] {
   const phases: (Gap | Stretch)[] = [...stretches, ...gaps].sort((a, b) => a.start - b.start);
-  const out: Train[] = [];
-  let train: Train = { waits: [], bursts: [] };
+  const out: IdleTrain[] = [];
+  let train: IdleTrain = { waits: [], bursts: [] };
   const close = () => {
     if (train.waits.length) out.push(train);
     train = { waits: [], bursts: [] };
@@ -35,10 +229,10 @@ function trains({ stretches, gaps }: Evidence): Train[] {
   return out;
 }
 
-export const sequential: Detector = (evidence) => {
+function fromProfile(evidence: Evidence): Finding[] {
   const { profile, totals } = evidence.analysis;
   const findings: Finding[] = [];
-  for (const { waits, bursts } of trains(evidence)) {
+  for (const { waits, bursts } of idleTrains(evidence)) {
     const waited = waits.reduce((a, b) => a + b, 0);
     if (waits.length < THRESHOLDS.sequentialMinGaps || waited < THRESHOLDS.sequentialIdleShare * totals.wallMs) continue;
     const users = new Map<string, { site: Site; ms: number }>();
@@ -80,4 +274,4 @@ export const sequential: Detector = (evidence) => {
     });
   }
   return findings;
-};
+}
