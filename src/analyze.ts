@@ -5,8 +5,8 @@
 import { openFile, openStdin } from './core/file-source.js';
 import type { ByteSource } from './core/source.js';
 import { DEFAULT_WINDOW_BYTES, loadCore, type Core } from './core/wasm.js';
-import { attribute, lineTable, offCpuByNode } from './analysis/ratios.js';
-import { cpuWindow } from './analysis/recorded.js';
+import { attribute, lineTable, offCpuByNode, type CallSite } from './analysis/ratios.js';
+import { callLine, cpuWindow } from './analysis/recorded.js';
 import { detect } from './analysis/detectors/index.js';
 import { importProfile } from './importers/index.js';
 import type { Analysis, Profile } from './model.js';
@@ -37,7 +37,13 @@ export function analyzeProfile(profile: Profile, recording?: RecordingEvidence, 
     series && series.schedstat.length
       ? offCpuByNode(profile, attribution, (t0, t1) => cpuWindow(series, t0, t1)?.asleepMs ?? 0)
       : undefined;
-  const { lines, totals } = lineTable(profile, attribution, offCpu);
+  const callSite: CallSite | undefined = source
+    ? (caller, callee) => {
+        const frame = profile.frames[profile.nodeFrame[caller]];
+        return callLine(source, frame.file, frame.line, profile.frames[profile.nodeFrame[callee]].name)?.line;
+      }
+    : undefined;
+  const { lines, totals } = lineTable(profile, attribution, offCpu, callSite);
   const analysis: Analysis = { profile, nodeShare: attribution.nodeShare, lines, totals, findings: [] };
   analysis.findings = detect(analysis, attribution, recording, source);
   return analysis;

@@ -82,11 +82,34 @@ export function offCpuByNode(profile: Profile, attribution: Attribution, asleep:
   return out;
 }
 
+/**
+ * Where a user function called into the code that ran below it: V8 records no call-site lines, so
+ * this looks the call up (e.g. in the program's source); undefined when it cannot tell.
+ */
+export type CallSite = (caller: number, callee: number) => number | undefined;
+
+/** The child of `ancestor` on the path from `node` up to it. */
+export function childOn(profile: Profile, ancestor: number, node: number): number {
+  let child = node;
+  while (profile.nodeParent[child] !== ancestor && profile.nodeParent[child] >= 0) child = profile.nodeParent[child];
+  return child;
+}
+
 export function lineTable(
   profile: Profile,
   { nodeShare, charged }: Attribution,
   offCpu?: Float64Array,
+  callSite?: CallSite,
 ): { lines: LineStat[]; totals: Totals } {
+  // Time charged to a caller lands on the line of its call when that can be found, else its main line.
+  const callLines = new Map<number, number>();
+  const lineOf = (target: number, node: number): number => {
+    if (!callSite || profile.frames[profile.nodeFrame[target]].kind !== 'user') return mainLine(profile, target);
+    const child = childOn(profile, target, node);
+    let line = callLines.get(child);
+    if (line === undefined) callLines.set(child, (line = callSite(target, child) ?? mainLine(profile, target)));
+    return line;
+  };
   const byKey = new Map<string, LineStat>();
   const totals: Totals = { wallMs: 0, userMs: 0, systemMs: 0, idleMs: 0, samples: 0 };
   const add = (node: number, line: number, share: Share, ms: number, samples: number, offMs = 0) => {
@@ -131,7 +154,7 @@ export function lineTable(
         const part = ticks![k + 1] / tickSum;
         if (part > 0) add(i, ticks![k], share, ms * part, samples * part, off * part);
       }
-    } else add(target, mainLine(profile, target), share, ms, samples, off);
+    } else add(target, target === i ? mainLine(profile, target) : lineOf(target, i), share, ms, samples, off);
   }
   const lines = [...byKey.values()].sort(
     (a, b) =>
