@@ -15,9 +15,9 @@ let hashValues: usize = 0;
 export let nodeIdle: usize = 0; // u8 per node: 1 when the node's samples are idle time
 export let nodeSelf: usize = 0; // f64 per node: self time (µs)
 export let nodeSamples: usize = 0; // f64 per node: sample count
-let bucketTime: usize = 0; // f64 per node: time inside the timeline entry being coarsened
-let touched: usize = 0; // i32 per node: nodes with non-zero bucketTime
-let touchedCount: i32 = 0;
+let bucketTime: usize = 0; // f64 per node: time inside the open timeline entry, when merging
+let bucketStamp: usize = 0; // u32 per node: bucketTime is valid when this equals bucketGeneration
+let bucketGeneration: u32 = 0; // a new one empties the bucket at no cost
 
 // Timeline: parallel arrays of `capacity` entries.
 let capacity: i32 = 0;
@@ -28,8 +28,15 @@ export let tlIdle: usize = 0; // f64 µs
 export let tlNode: usize = 0; // i32 dominant node
 let tlDominant: usize = 0; // f64 µs of the dominant node
 let tlMixed: usize = 0; // u8: the entry holds more than one node
-let bucketEntry: i32 = -1; // the entry bucketTime describes
 export let resolution: f64 = 0; // µs: entries shorter than this may be merged
+// The last entry, where nearly every run is charged, is kept open in these (its start is in
+// tlStart) and written to the arrays when the next one opens or the tables are read.
+let openDuration: f64 = 0;
+let openIdle: f64 = 0;
+let openNode: i32 = 0;
+let openDominant: f64 = 0;
+let openMixed = false;
+let bucketOpen = false; // the bucket describes the open entry (which is then mixed)
 
 /** Allocates the tables for `count` nodes; ids below `denseIds` use the direct table. */
 export function tablesBegin(count: i32, denseIds: i32, timelineCapacity: i32): bool {
@@ -52,8 +59,9 @@ export function tablesBegin(count: i32, denseIds: i32, timelineCapacity: i32): b
   nodeSelf = alloc(n << 3);
   nodeSamples = alloc(n << 3);
   bucketTime = alloc(n << 3);
-  touched = alloc(n << 2);
-  touchedCount = 0;
+  bucketStamp = alloc(n << 2);
+  bucketGeneration = 0;
+  bucketOpen = false;
   capacity = timelineCapacity;
   const c = <usize>timelineCapacity;
   tlStart = alloc(c << 3);
@@ -63,9 +71,8 @@ export function tablesBegin(count: i32, denseIds: i32, timelineCapacity: i32): b
   tlDominant = alloc(c << 3);
   tlMixed = alloc(c);
   tlCount = 0;
-  bucketEntry = -1;
   resolution = 0;
-  return tlMixed != 0 && touched != 0;
+  return tlMixed != 0 && bucketStamp != 0;
 }
 
 @inline function hash(id: u64): u32 {
@@ -112,22 +119,16 @@ export function setIdle(index: i32): void {
 }
 
 function clearBucket(): void {
-  for (let i = 0; i < touchedCount; i++) {
-    store<f64>(bucketTime + (<usize>load<i32>(touched + (<usize>i << 2)) << 3), 0);
-  }
-  touchedCount = 0;
-  bucketEntry = -1;
+  bucketGeneration++;
+  bucketOpen = false;
 }
 
 @inline function addBucket(node: i32, us: f64): f64 {
-  const slot = bucketTime + (<usize>node << 3);
-  const before = load<f64>(slot);
-  if (before == 0) {
-    store<i32>(touched + (<usize>touchedCount << 2), node);
-    touchedCount++;
-  }
-  const after = before + us;
-  store<f64>(slot, after);
+  const n = <usize>node;
+  const valid = load<u32>(bucketStamp + (n << 2)) == bucketGeneration;
+  const after = (valid ? load<f64>(bucketTime + (n << 3)) : 0) + us;
+  store<u32>(bucketStamp + (n << 2), bucketGeneration);
+  store<f64>(bucketTime + (n << 3), after);
   return after;
 }
 
@@ -181,44 +182,72 @@ function coarsen(): void {
 }
 
 /** Charges a run of `samples` samples of `node`, from `start` and lasting `us`, to the tables. */
-export function account(node: i32, start: f64, us: f64, samples: f64): void {
+@inline export function account(node: i32, start: f64, us: f64, samples: f64): void {
   const n = <usize>node;
   store<f64>(nodeSelf + (n << 3), load<f64>(nodeSelf + (n << 3)) + us);
   store<f64>(nodeSamples + (n << 3), load<f64>(nodeSamples + (n << 3)) + samples);
   const idle = load<u8>(nodeIdle + n) != 0 ? us : 0;
+  // The common case once the timeline is coarse, inline: a run joins the open, mixed entry.
+  if (bucketOpen && resolution > 0 && openDuration + us <= resolution) {
+    openDuration += us;
+    openIdle += idle;
+    mergeBucket(node, us);
+  } else extend(node, start, us, idle);
+}
+
+// The open entry's dominant node stays exact through a bucket of time per node.
+@inline function mergeBucket(node: i32, us: f64): void {
+  const mine = addBucket(node, us);
+  if (mine > openDominant) {
+    openNode = node;
+    openDominant = mine;
+  }
+}
+
+// The rest of account(): the run joins the open entry or opens a new one.
+function extend(node: i32, start: f64, us: f64, idle: f64): void {
   if (tlCount > 0) {
-    const o = <usize>(tlCount - 1);
-    const sameRun = load<i32>(tlNode + (o << 2)) == node && load<u8>(tlMixed + o) == 0;
-    const d = load<f64>(tlDuration + (o << 3));
-    if (sameRun || (resolution > 0 && d + us <= resolution)) {
-      store<f64>(tlDuration + (o << 3), d + us);
-      store<f64>(tlIdle + (o << 3), load<f64>(tlIdle + (o << 3)) + idle);
+    const sameRun = openNode == node && !openMixed;
+    if (sameRun || (resolution > 0 && openDuration + us <= resolution)) {
+      openDuration += us;
+      openIdle += idle;
       if (sameRun) {
-        store<f64>(tlDominant + (o << 3), load<f64>(tlDominant + (o << 3)) + us);
+        openDominant += us;
         return;
       }
-      // Absorb into a bucket, keeping its dominant node exact.
-      if (bucketEntry != <i32>o) {
+      if (!bucketOpen) {
         clearBucket();
-        bucketEntry = <i32>o;
-        addBucket(load<i32>(tlNode + (o << 2)), load<f64>(tlDominant + (o << 3)));
+        bucketOpen = true;
+        addBucket(openNode, openDominant);
       }
-      store<u8>(tlMixed + o, 1);
-      const mine = addBucket(node, us);
-      if (mine > load<f64>(tlDominant + (o << 3))) {
-        store<i32>(tlNode + (o << 2), node);
-        store<f64>(tlDominant + (o << 3), mine);
-      }
+      openMixed = true;
+      mergeBucket(node, us);
       return;
     }
+    closeEntry();
   }
   if (tlCount == capacity) coarsen();
-  const e = <usize>tlCount;
-  store<f64>(tlStart + (e << 3), start);
-  store<f64>(tlDuration + (e << 3), us);
-  store<f64>(tlIdle + (e << 3), idle);
-  store<i32>(tlNode + (e << 2), node);
-  store<f64>(tlDominant + (e << 3), us);
-  store<u8>(tlMixed + e, 0);
+  store<f64>(tlStart + (<usize>tlCount << 3), start);
+  openDuration = us;
+  openIdle = idle;
+  openNode = node;
+  openDominant = us;
+  openMixed = false;
+  bucketOpen = false;
   tlCount++;
+}
+
+// Writes the open entry to the arrays.
+function closeEntry(): void {
+  const o = <usize>(tlCount - 1);
+  store<f64>(tlDuration + (o << 3), openDuration);
+  store<f64>(tlIdle + (o << 3), openIdle);
+  store<i32>(tlNode + (o << 2), openNode);
+  store<f64>(tlDominant + (o << 3), openDominant);
+  store<u8>(tlMixed + o, openMixed);
+}
+
+/** Completes the tables for reading, once every sample is charged. */
+export function tablesFinish(): void {
+  if (tlCount > 0) closeEntry();
 }
