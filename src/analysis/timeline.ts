@@ -72,6 +72,9 @@ export function loopPhases(profile: Profile, attribution: Attribution): { stretc
   let loadingMs = 0;
   let recorderMs = 0;
   const loading = loadingNodes(profile);
+  // Sites and their keys per node, made once: the timeline has up to 131 072 entries, nodes far fewer.
+  const sites: (Site | undefined)[] = new Array(profile.nodeParent.length);
+  const keys: string[] = new Array(profile.nodeParent.length);
   let gapStart = -1;
   let gapEnd = 0;
   const closeStretch = () => {
@@ -106,8 +109,12 @@ export function loopPhases(profile: Profile, attribution: Attribution): { stretc
       loadingMs += busy;
       continue;
     }
-    const site = siteOf(profile, attribution, node);
-    const key = siteKey(site);
+    let site = sites[node];
+    if (!site) {
+      site = sites[node] = siteOf(profile, attribution, node);
+      keys[node] = siteKey(site);
+    }
+    const key = keys[node];
     let entry = bySite.get(key);
     if (!entry) bySite.set(key, (entry = { site, ms: 0, systemMs: 0 }));
     if (profile.frames[profile.nodeFrame[site.node]].kind === 'recorder') recorderMs += busy;
