@@ -13,7 +13,7 @@ import type { Finding, Profile } from '../../model.js';
 import type { AsyncResources, AsyncTrace, TraceSite } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
 import { mainLine } from '../ratios.js';
-import { cpuWindow, isUserSite, rowOf, starvedStretches } from '../recorded.js';
+import { callLine, cpuWindow, isUserSite, rowOf, starvedStretches } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Detector, Evidence } from './index.js';
 
@@ -72,17 +72,20 @@ export const contextSwitching: Detector = (evidence) => {
   const overhead = machinery + gc;
   if (trace) return busy >= THRESHOLDS.switchingTraceBusyMs ? fromTrace(evidence, trace, s) : [];
   if (busy < THRESHOLDS.switchingBusyMs) return [];
-  if (overhead < THRESHOLDS.switchingOverheadShare * busy || machinery < THRESHOLDS.switchingMachineryShare * busy) return [];
+  if (overhead < THRESHOLDS.switchingOverheadShare * busy) return [];
+  if (machinery < THRESHOLDS.switchingMachineryShare * busy || machinery < THRESHOLDS.switchingMachineryOverUser * s.user) return [];
   const culprit = spawner(profile, s.underMachinery);
   if (!culprit) return [];
   const frame = profile.frames[profile.nodeFrame[culprit.node]];
   const warning = overhead >= THRESHOLDS.switchingWarningShare * busy && busy >= THRESHOLDS.switchingWarningBusyMs;
+  // The spawning line is the call of the task function, when the source shows it.
+  const line = callLine(evidence.source, frame.file, frame.line, culprit.task)?.line ?? mainLine(profile, culprit.node);
   return [
     {
       kind: 'context-switching',
       severity: warning ? 'warning' : 'info',
       title: `${culprit.task} runs as many tiny async tasks`,
-      location: { file: frame.file, line: mainLine(profile, culprit.node), column: frame.column, function: frame.name },
+      location: { file: frame.file, line, column: frame.column, function: frame.name },
       impactMs: round(overhead),
       evidence: {
         busyMs: round(busy),
