@@ -77,7 +77,10 @@ export const contextSwitching: Detector = (evidence) => {
   const culprit = spawner(profile, s.underMachinery);
   if (!culprit) return [];
   const frame = profile.frames[profile.nodeFrame[culprit.node]];
-  const warning = overhead >= THRESHOLDS.switchingWarningShare * busy && busy >= THRESHOLDS.switchingWarningBusyMs;
+  const warning =
+    overhead >= THRESHOLDS.switchingWarningShare * busy &&
+    busy >= THRESHOLDS.switchingWarningBusyMs &&
+    gc >= THRESHOLDS.switchingWarningGcShare * busy;
   // The spawning line is the call of the task function, when the source shows it.
   const line = callLine(evidence.source, frame.file, frame.line, culprit.task)?.line ?? mainLine(profile, culprit.node);
   return [
