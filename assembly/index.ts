@@ -14,7 +14,7 @@ export {
 } from './scan';
 export {
   pairBegin, pairWindow, pairRun, pairFinish, pairSamples, pairErrorStream, pairErrorAt,
-  pairErrorValue, pairErrorIndex,
+  pairErrorValue, pairErrorIndex, pushSample,
 } from './cpuprofile';
 export { mapNode, setIdle } from './tables';
 

@@ -25,6 +25,7 @@ export interface CoreExports {
   pairRun(): number;
   pairFinish(): void;
   pairSamples(): number;
+  pushSample(node: number, time: number): void;
   pairErrorStream(): number;
   pairErrorAt(): number;
   pairErrorValue(): number;

@@ -6,11 +6,9 @@ import type { ByteSource } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { readRange } from '../core/source.js';
 import { InputError, type Profile } from '../model.js';
+import { beginTables, readTables, type Tree } from './tables.js';
 import { FrameTable } from './frames.js';
 import { describeByte, parseValue, type JsonValue } from './json-scan.js';
-
-/** Size of the timeline table: the time-ordered speedscope export caps near 100 k entries. */
-export const TIMELINE_CAPACITY = 1 << 17;
 
 interface CallFrame {
   functionName?: string;
@@ -45,14 +43,8 @@ export async function importCpuProfile(
 
   const c = core.exports;
   const maxId = nodes.reduce((m, n) => Math.max(m, n.id), 0);
-  const dense = maxId < 4 * nodes.length + 1024 ? maxId + 1 : 0;
-  if (!c.profileBegin(nodes.length, dense, TIMELINE_CAPACITY)) {
-    throw new InputError(`${name}: out of memory for ${nodes.length} stack nodes`);
-  }
-  for (let i = 0; i < nodes.length; i++) {
-    c.mapNode(nodes[tree.order[i]].id, i);
-    if (tree.frames.frames[tree.nodeFrame[i]].kind === 'idle') c.setIdle(i);
-  }
+  beginTables(core, tree, name, maxId < 4 * nodes.length + 1024 ? maxId + 1 : 0);
+  for (let i = 0; i < nodes.length; i++) c.mapNode(nodes[tree.order[i]].id, i);
 
   const timestamps = !keys.has('timeDeltas') && keys.has('timestamps');
   const timesKey = timestamps ? 'timestamps' : 'timeDeltas';
@@ -65,32 +57,7 @@ export async function importCpuProfile(
   await streamPairs(source, core, arrayOf(keys, 'samples', name), arrayOf(keys, timesKey, name), timesKey, timestamps);
   c.pairFinish();
 
-  const n = nodes.length;
-  const selfUs = core.f64(c.nodeSelfPtr(), n);
-  const nodeSelfMs = selfUs.map((us) => us / 1000);
-  const count = c.timelineCount();
-  const toMs = (a: Float64Array) => a.map((us) => us / 1000);
-  return {
-    source: name,
-    format: 'V8 CPU profile',
-    frames: tree.frames.frames,
-    nodeParent: tree.nodeParent,
-    nodeFrame: tree.nodeFrame,
-    nodeSelfMs,
-    nodeSamples: core.f64(c.nodeSamplesPtr(), n),
-    nodeLineTicks: tree.lineTicks,
-    timeline: {
-      count,
-      start: toMs(core.f64(c.timelineStartPtr(), count)),
-      duration: toMs(core.f64(c.timelineDurationPtr(), count)),
-      idle: toMs(core.f64(c.timelineIdlePtr(), count)),
-      node: core.i32(c.timelineNodePtr(), count),
-      resolutionMs: c.timelineResolution() / 1000,
-    },
-    startMs: startTime / 1000,
-    endMs: Number.isFinite(endTime) ? endTime / 1000 : startTime / 1000,
-    clampedSamples: c.clampedSamples(),
-  };
+  return readTables(core, tree, { source: name, format: 'V8 CPU profile', startUs: startTime, endUs: endTime });
 }
 
 async function readNodes(source: ByteSource, value: JsonValue): Promise<RawNode[]> {
@@ -129,17 +96,13 @@ function flattenHead(head: unknown, name: string): RawNode[] {
   return out;
 }
 
-interface Tree {
+interface RawTree extends Tree {
   /** order[i] = position in the raw node list of the node with index i (parents first). */
   order: Int32Array;
-  nodeParent: Int32Array;
-  nodeFrame: Int32Array;
-  frames: FrameTable;
-  lineTicks: (Uint32Array | undefined)[];
 }
 
 /** Links children to parents and numbers nodes breadth-first, so parents precede children. */
-function buildTree(nodes: RawNode[], name: string): Tree {
+function buildTree(nodes: RawNode[], name: string): RawTree {
   const n = nodes.length;
   if (n === 0) throw new InputError(`${name}: "nodes" is empty`);
   const position = new Map<number, number>();
@@ -197,7 +160,7 @@ function buildTree(nodes: RawNode[], name: string): Tree {
       lineTicks[i] = pairs;
     }
   }
-  return { order, nodeParent, nodeFrame, frames, lineTicks };
+  return { order, nodeParent, nodeFrame, frames: frames.frames, lineTicks };
 }
 
 function arrayOf(keys: Map<string, JsonValue>, key: string, name: string): JsonValue {

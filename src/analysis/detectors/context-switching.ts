@@ -72,15 +72,14 @@ export const contextSwitching: Detector = (evidence) => {
   const overhead = machinery + gc;
   if (trace) return busy >= THRESHOLDS.switchingTraceBusyMs ? fromTrace(evidence, trace, s) : [];
   if (busy < THRESHOLDS.switchingBusyMs) return [];
-  if (overhead < THRESHOLDS.switchingOverheadShare * busy) return [];
+  if (overhead < THRESHOLDS.switchingOverheadShare * busy || gc < THRESHOLDS.switchingGcShare * busy) return [];
   if (machinery < THRESHOLDS.switchingMachineryShare * busy || machinery < THRESHOLDS.switchingMachineryOverUser * s.user) return [];
   const culprit = spawner(profile, s.underMachinery);
   if (!culprit) return [];
   const frame = profile.frames[profile.nodeFrame[culprit.node]];
   const warning =
     overhead >= THRESHOLDS.switchingWarningShare * busy &&
-    busy >= THRESHOLDS.switchingWarningBusyMs &&
-    gc >= THRESHOLDS.switchingWarningGcShare * busy;
+    busy >= THRESHOLDS.switchingWarningBusyMs;
   // The spawning line is the call of the task function, when the source shows it.
   const line = callLine(evidence.source, frame.file, frame.line, culprit.task)?.line ?? mainLine(profile, culprit.node);
   return [
