@@ -8,6 +8,7 @@ import { DEFAULT_WINDOW_BYTES, loadCore, type Core } from './core/wasm.js';
 import { attribute, lineTable, offCpuByNode, type CallSite } from './analysis/ratios.js';
 import { callLine, cpuWindow } from './analysis/recorded.js';
 import { detect } from './analysis/detectors/index.js';
+import { chargeIdle } from './analysis/idle.js';
 import { importProfile } from './importers/index.js';
 import type { Analysis, Profile } from './model.js';
 import { isDirectory, loadRecording } from './recording.js';
@@ -43,7 +44,10 @@ export function analyzeProfile(profile: Profile, recording?: RecordingEvidence, 
         return callLine(source, frame.file, frame.line, profile.frames[profile.nodeFrame[callee]].name)?.line;
       }
     : undefined;
-  const { lines, totals } = lineTable(profile, attribution, offCpu, callSite);
+  const table = lineTable(profile, attribution, offCpu, callSite);
+  const { totals } = table;
+  const resources = recording?.trace?.resources;
+  const lines = resources ? chargeIdle(table.lines, profile, resources) : table.lines;
   const analysis: Analysis = { profile, nodeShare: attribution.nodeShare, lines, totals, findings: [] };
   analysis.findings = detect(analysis, attribution, recording, source);
   return analysis;
