@@ -72,12 +72,6 @@ export async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The CPU profile to analyse for `path`: itself, or the main process's profile when it is a recording. */
-export async function profileOf(path: string): Promise<string> {
-  if (!(await isDirectory(path))) return path;
-  return mainProcess(path, await readRecording(path)).paths.cpuprofile!;
-}
-
 /** The process a recording is analysed for, with its CPU profile (or why there is none). */
 function mainProcess(path: string, recording: Recording): RecordedProcess & { paths: { cpuprofile: string } } {
   const main = recording.main;
