@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileS
 import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readInput, type InputCallFrame } from './v8-input.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { analyzeFile } from '../src/analyze.js';
 import type { Analysis } from '../src/model.js';
@@ -51,12 +52,7 @@ interface SpeedscopeFile {
 // ---------------------------------------------------------------------------------------------
 // The input, read whole (the `nodes` form and Node 10's nested `head` form)
 
-interface CallFrame {
-  functionName?: string;
-  url?: string;
-  lineNumber?: number;
-  columnNumber?: number;
-}
+type CallFrame = InputCallFrame;
 
 interface Input {
   callFrames: CallFrame[];
@@ -67,53 +63,14 @@ interface Input {
   duration: number[];
 }
 
-interface RawNode extends CallFrame {
-  id: number;
-  callFrame?: CallFrame;
-  children?: (number | RawNode)[];
-  parent?: number;
-}
-
-function readInput(path: string): Input {
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as {
-    nodes?: RawNode[];
-    head?: RawNode;
-    samples: number[];
-    timeDeltas?: number[];
-    timestamps?: number[];
-    startTime: number;
-    endTime: number;
-  };
-  const oldFormat = raw.head !== undefined;
-  const nodes: RawNode[] = [];
-  const parentId = new Map<number, number>();
-  if (oldFormat) {
-    const stack: RawNode[] = [raw.head!];
-    while (stack.length) {
-      const node = stack.pop()!;
-      nodes.push(node);
-      for (const child of (node.children ?? []) as RawNode[]) {
-        parentId.set(child.id, node.id);
-        stack.push(child);
-      }
-    }
-  } else {
-    nodes.push(...raw.nodes!);
-    for (const node of nodes) for (const child of (node.children ?? []) as number[]) parentId.set(child, node.id);
-    for (const node of nodes) if (!parentId.has(node.id) && node.parent !== undefined) parentId.set(node.id, node.parent);
-  }
-  const index = new Map(nodes.map((n, i) => [n.id, i]));
-  const parent = nodes.map((n) => (parentId.has(n.id) ? index.get(parentId.get(n.id)!)! : -1));
-  const callFrames = nodes.map((n): CallFrame => (oldFormat ? n : n.callFrame!));
-
-  const count = raw.samples.length;
-  let t = raw.startTime;
-  const times = oldFormat ? raw.timestamps!.slice(0, count) : raw.timeDeltas!.slice(0, count).map((d) => (t += d));
-  const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => times[a] - times[b] || a - b);
-  const node = order.map((i) => index.get(raw.samples[i])!);
-  const time = order.map((i) => times[i]);
+function readSorted(path: string): Input {
+  const { oldFormat, callFrames, parent, sampleNode, sampleTime, endTime } = readInput(path);
+  const count = sampleNode.length;
+  const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => sampleTime[a] - sampleTime[b] || a - b);
+  const node = order.map((i) => sampleNode[i]);
+  const time = order.map((i) => sampleTime[i]);
   // The last sample lasts until endTime when that is in µs (not Node 10's seconds) and later.
-  const end = !oldFormat && raw.endTime > time[count - 1] ? raw.endTime : time[count - 1];
+  const end = !oldFormat && endTime > time[count - 1] ? endTime : time[count - 1];
   const duration = time.map((s, k) => (k + 1 < count ? time[k + 1] : end) - s);
   return { callFrames, parent, node, time, duration };
 }
@@ -160,7 +117,7 @@ function byStack(stacks: string[], weights: number[]): Map<string, number> {
 }
 
 async function checkExport(path: string): Promise<void> {
-  const input = readInput(path);
+  const input = readSorted(path);
   const analysis = await analyzeFile(path);
   const { profile, totals } = analysis;
   const { file } = await exportOf(analysis, basename(path));
@@ -284,7 +241,7 @@ test('speedscope export of a profile recorded with node --cpu-prof (busy, then i
   const name = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   assert.ok(name, 'a profile was written');
   const path = join(dir, name);
-  const input = readInput(path);
+  const input = readSorted(path);
   assert.ok(input.callFrames.some((f) => f.functionName === '(idle)'), 'the recording has idle samples');
   assert.ok(input.callFrames.some((f) => f.functionName === 'spin'), 'the recording has the busy function');
   await checkExport(path);
