@@ -3,7 +3,9 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { analyzeCommand } from './commands/analyze.js';
+import { batchCommand, mergeCommand } from './commands/batch.js';
 import { collectCommand } from './commands/collect.js';
+import { diffCommand } from './commands/diff.js';
 import { InputError } from './model.js';
 
 // A reader that stops early (`| head`) is not an error.
@@ -30,6 +32,44 @@ program
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .action(async (files: string[], options) => {
     process.exitCode = await analyzeCommand(files, options);
+  });
+
+program
+  .command('batch')
+  .description('analyse many stored profiles and recordings in parallel, print one summary row per input')
+  .argument('<path...>', 'profiles, directories (walked; a collect recording is one input) or glob patterns')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'ndjson', 'json']).default('table'))
+  .option('--out <file>', 'write the output to a file (atomically) instead of standard output')
+  .option('--jobs <n>', 'worker threads (default: the number of cores)')
+  .option('--cache <dir>', 'cache directory (default: node_modules/.cache/loopscope, else ~/.cache/loopscope)')
+  .option('--no-cache', 'analyse every input even when the cache has it')
+  .option('--shard <k/n>', 'analyse only shard K of N (combine the outputs with `loopscope merge`)')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
+  .action(async (paths: string[], options) => {
+    process.exitCode = await batchCommand(paths, options);
+  });
+
+program
+  .command('merge')
+  .description('combine the ndjson or json outputs of `batch --shard K/N` into what one full run prints')
+  .argument('<output...>', 'the shard outputs')
+  .addOption(new Option('--format <format>', 'output format (default: the shards\' format)').choices(['table', 'csv', 'ndjson', 'json']))
+  .option('--out <file>', 'write the output to a file (atomically) instead of standard output')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
+  .action(async (outputs: string[], options) => {
+    process.exitCode = await mergeCommand(outputs, options);
+  });
+
+program
+  .command('diff')
+  .description('compare two profiles or recordings: lines that changed beyond sampling noise, findings that appeared or vanished')
+  .argument('<before>', 'the earlier profile or recording')
+  .argument('<after>', 'the later profile or recording')
+  .option('--json', 'print the comparison as JSON')
+  .option('--top <n>', 'how many changed lines to show', '20')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a new finding is this severe or worse').choices(['critical', 'warning', 'info']))
+  .action(async (before: string, after: string, options) => {
+    process.exitCode = await diffCommand(before, after, options);
   });
 
 program
