@@ -5,19 +5,23 @@ import { readFully } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { InputError, type Profile } from '../model.js';
 import { importCpuProfile, isCpuProfile } from './cpuprofile.js';
+import { importFolded, looksFolded } from './folded.js';
 import { scanTopLevel, TopLevelArray } from './json-scan.js';
+import { importPprof } from './pprof.js';
+import { importSpeedscope, isSpeedscope } from './speedscope.js';
 
 export async function importProfile(source: ByteSource, core: Core): Promise<Profile> {
   if (source.size === 0) throw new InputError(`${source.name}: empty file`);
-  const head = new Uint8Array(Math.min(512, source.size));
+  const head = new Uint8Array(Math.min(64 * 1024, source.size));
   await readFully(source, 0, head);
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    throw new InputError(`${source.name}: gzip-compressed data (a pprof profile?): a format loopscope does not read yet`);
-  }
+  // pprof writes its profiles gzip-compressed.
+  if (head[0] === 0x1f && head[1] === 0x8b) return importPprof(source, core);
   const first = head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf);
   if (first === undefined && head.length === source.size) throw new InputError(`${source.name}: empty file (only whitespace)`);
   if (first !== undefined && first !== 0x7b && first !== 0x5b) {
-    throw new InputError(`${source.name}: not a profile: not JSON (starts with ${describeStart(head)})`);
+    if (looksFolded(head, head.length === source.size)) return importFolded(source, core);
+    if (isBinary(head)) return importPprof(source, core);
+    throw new InputError(`${source.name}: not a profile: not JSON, folded stacks or pprof (starts with ${describeStart(head)})`);
   }
   let keys;
   try {
@@ -29,6 +33,7 @@ export async function importProfile(source: ByteSource, core: Core): Promise<Pro
     throw error;
   }
   if (isCpuProfile(keys)) return importCpuProfile(source, core, keys);
+  if (isSpeedscope(keys)) return importSpeedscope(source, core, keys);
   if (keys.has('traceEvents')) {
     throw new InputError(`${source.name}: Chrome trace events: a format loopscope does not read yet`);
   }
@@ -36,6 +41,11 @@ export async function importProfile(source: ByteSource, core: Core): Promise<Pro
   if (keys.has('samples')) throw new InputError(`${source.name}: missing field "nodes"`);
   const some = [...keys.keys()].slice(0, 4).map((k) => `"${k}"`).join(', ');
   throw new InputError(`${source.name}: not a CPU profile: a JSON object with keys ${some || '(none)'}`);
+}
+
+/** Control bytes that text does not contain (a protocol buffer has plenty near its start). */
+function isBinary(head: Uint8Array): boolean {
+  return head.some((b) => b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b));
 }
 
 function describeStart(head: Uint8Array): string {
