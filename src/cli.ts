@@ -6,6 +6,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { batchCommand, mergeCommand } from './commands/batch.js';
 import { collectCommand } from './commands/collect.js';
 import { diffCommand } from './commands/diff.js';
+import { serveCommand } from './commands/serve.js';
 import { InputError } from './model.js';
 
 // A reader that stops early (`| head`) is not an error.
@@ -81,6 +82,15 @@ program
   .passThroughOptions()
   .action(async (command: string[], options) => {
     process.exitCode = await collectCommand(command, options);
+  });
+
+program
+  .command('serve')
+  .description('serve the browser viewer on 127.0.0.1 and print its URL; the given profiles are preloaded')
+  .argument('[file...]', 'profiles to open in the viewer, and the program\'s source files (findings then point at the call line)')
+  .option('--port <n>', 'port to listen on (0: any free port)', '7878')
+  .action(async (files: string[], options) => {
+    process.exitCode = await serveCommand(files, options);
   });
 
 try {
