@@ -2,12 +2,10 @@
 // The loopscope command line. Bad input or usage: one line on stderr, exit code 2, no stack trace.
 
 import { Command, CommanderError, Option } from 'commander';
-import { analyzeCommand } from './commands/analyze.js';
-import { batchCommand, mergeCommand } from './commands/batch.js';
-import { collectCommand } from './commands/collect.js';
-import { diffCommand } from './commands/diff.js';
-import { serveCommand } from './commands/serve.js';
 import { InputError } from './model.js';
+
+// Each command's module is loaded when the command runs: starting Node and loading modules is most
+// of what `analyze` costs on a small profile.
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -32,7 +30,7 @@ program
   .option('--top <n>', 'how many lines to show', '20')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .action(async (files: string[], options) => {
-    process.exitCode = await analyzeCommand(files, options);
+    process.exitCode = await (await import('./commands/analyze.js')).analyzeCommand(files, options);
   });
 
 program
@@ -47,7 +45,7 @@ program
   .option('--shard <k/n>', 'analyse only shard K of N (combine the outputs with `loopscope merge`)')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .action(async (paths: string[], options) => {
-    process.exitCode = await batchCommand(paths, options);
+    process.exitCode = await (await import('./commands/batch.js')).batchCommand(paths, options);
   });
 
 program
@@ -58,7 +56,7 @@ program
   .option('--out <file>', 'write the output to a file (atomically) instead of standard output')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .action(async (outputs: string[], options) => {
-    process.exitCode = await mergeCommand(outputs, options);
+    process.exitCode = await (await import('./commands/batch.js')).mergeCommand(outputs, options);
   });
 
 program
@@ -70,7 +68,7 @@ program
   .option('--top <n>', 'how many changed lines to show', '20')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a new finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .action(async (before: string, after: string, options) => {
-    process.exitCode = await diffCommand(before, after, options);
+    process.exitCode = await (await import('./commands/diff.js')).diffCommand(before, after, options);
   });
 
 program
@@ -81,7 +79,7 @@ program
   .option('--interval <ms>', 'CPU sampling interval in milliseconds', '1')
   .passThroughOptions()
   .action(async (command: string[], options) => {
-    process.exitCode = await collectCommand(command, options);
+    process.exitCode = await (await import('./commands/collect.js')).collectCommand(command, options);
   });
 
 program
@@ -90,7 +88,7 @@ program
   .argument('[file...]', 'profiles to open in the viewer, and the program\'s source files (findings then point at the call line)')
   .option('--port <n>', 'port to listen on (0: any free port)', '7878')
   .action(async (files: string[], options) => {
-    process.exitCode = await serveCommand(files, options);
+    process.exitCode = await (await import('./commands/serve.js')).serveCommand(files, options);
   });
 
 try {
