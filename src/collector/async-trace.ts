@@ -1,13 +1,24 @@
-// Async activity of the main thread through async_hooks: every resource's type, ids, creation site
-// and the times of its init, callbacks (before/after), promise resolution and destroy.
+// Async activity of the main thread: every resource's type, ids, creation site and the times of its
+// init, callbacks (before/after), promise resolution and destroy.
 //
 // The hooks run on every promise, so they do as little as they can: typed-array appends, no
-// allocation, no strings. A creation site costs a stack capture (3-10 µs measured on Node 20,
-// against about 0.15 µs for the hooks themselves), so sites and events are kept for every resource
-// up to a cap per type and for one in K after it; counts stay exact (see `AsyncLimits`).
+// allocation, no strings. Node's own async_hooks machinery costs more than they do, so it is used
+// only where nothing else gives the same events:
+// - init, before and after come from async_hooks (every type, with Node's async ids);
+// - promise resolution comes from V8's promise hook (`v8.promiseHooks.onSettled`), which reads the
+//   async id Node keeps on each promise: the same event as async_hooks' promiseResolve, without
+//   Node's per-promise dispatch;
+// - destroy comes from async_hooks. With a destroy hook Node puts a weak reference on every promise
+//   (about 0.8 µs each, and work for the garbage collector), so promises are tracked for destroy only
+//   while they are traced in full; then Node's tracking of promises is turned off and the destroy
+//   hook stays on for every other type (see `stopPromiseDestroys`).
+// A creation site costs a stack capture (3-10 µs measured on Node 20, against about 0.15 µs for the
+// hooks themselves), so sites and events are kept for every resource up to a cap per type and for
+// one in K after it; counts stay exact (see `AsyncLimits`).
 
 import { createHook, executionAsyncId, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import { promiseHooks } from 'node:v8';
 
 /** Resource types whose work runs on the libuv thread pool. */
 export const THREADPOOL_TYPES = new Set([
@@ -46,7 +57,7 @@ export interface AsyncLimits {
   tasks: Sampling;
   /** Every other type (I/O, timers, crypto, DNS, ...), counted per type. */
   others: Sampling;
-  /** Destroy events cost a weak reference per promise: the destroy hook is turned off after this many promises. */
+  /** Destroy events of promises: for the first this many promises (see `DestroyRecord`). */
   destroyUntilPromises: number;
   /** Hard cap on stored events (init, before, after, resolve, destroy), about 17 bytes each in memory
    *  and 150 in the trace file; later events are counted only. */
@@ -57,14 +68,34 @@ export interface AsyncLimits {
 
 export const TASK_TYPES = new Set(['TickObject', 'Immediate', 'Microtask']);
 
+// Each traced resource costs a stack capture for its site (3-10 µs), its events and about four
+// lines of trace. Promises keep a wide window: the diagnosis links sampled promises to the tasks
+// that triggered them (Promise.all over many tasks), which needs both traced. Node's own tasks and
+// I/O resources (ticks of its streams, file handles) come by the thousand in I/O-bound programs.
 export const DEFAULT_LIMITS: AsyncLimits = {
   promises: { full: 10_000, every: 256 },
-  tasks: { full: 5_000, every: 64 },
-  others: { full: 20_000, every: 16 },
-  destroyUntilPromises: 100_000,
+  tasks: { full: 1_000, every: 64 },
+  others: { full: 2_000, every: 16 },
+  destroyUntilPromises: 10_000,
   maxEvents: 4_000_000,
   stackLimit: 24,
 };
+
+/**
+ * How destroy events were recorded: the destroy hook for every type, promises among them until
+ * `promisesUntil`, when Node stopped tracking new promises (earlier ones still report their destroy).
+ * Should Node track every promise again (a hook the program enables makes Node choose its promise
+ * hook anew), this is noticed and undone; if it cannot be, the destroy hook is turned off (`hookOffAt`).
+ */
+export interface DestroyRecord {
+  /** `performance.now()` when Node stopped tracking new promises for destroy, or null. */
+  promisesUntil: number | null;
+  /** `performance.now()` when the destroy hook was turned off, or null while it stayed on. */
+  hookOffAt: number | null;
+  reason: string | null;
+  /** Times Node's promise tracking was found on again and turned off. */
+  reinstalled: number;
+}
 
 export const enum EventKind {
   Init = 0,
@@ -152,8 +183,9 @@ export interface AsyncRecord {
   /** Resources created by the recorder itself (left out of the trace). */
   ownIds: Set<number>;
   limits: AsyncLimits;
-  /** `performance.now()` when the destroy hook was turned off, or null while it stayed on. */
-  destroyOffAt: number | null;
+  /** Where promise resolution came from: V8's promise hook, or async_hooks when Node's async id was not found on a promise. */
+  resolveSource: 'v8.promiseHooks' | 'async_hooks';
+  destroy: DestroyRecord;
   /** `performance.now()` when the hooks were enabled and disabled. */
   enabledAt: number;
   disabledAt: number | null;
@@ -165,6 +197,38 @@ export interface AsyncTrace {
   counts(): { created: number; promises: number; callbacks: number };
   disable(): void;
 }
+
+/** A bit per async id, growing by doubling. */
+class IdBits {
+  bits = new Uint8Array(1 << 16);
+  has(id: number): boolean {
+    const byte = id >>> 3;
+    return byte < this.bits.length && (this.bits[byte] & (1 << (id & 7))) !== 0;
+  }
+  add(id: number): void {
+    const byte = id >>> 3;
+    if (byte >= this.bits.length) {
+      let size = this.bits.length * 2;
+      while (size <= byte) size *= 2;
+      const bigger = new Uint8Array(size);
+      bigger.set(this.bits);
+      this.bits = bigger;
+    }
+    this.bits[byte] |= 1 << (id & 7);
+  }
+}
+
+/** What the recorder's own probe promise is for (see `probe`). */
+const enum Probe {
+  None = 0,
+  /** Find the symbol under which Node keeps a promise's async id. */
+  AsyncIdSymbol = 1,
+  /** Enable the destroy hook from inside a hook callback. */
+  Destroy = 2,
+}
+
+/** Times Node's per-promise destroy tracking is turned off again before the destroy hook goes. */
+const MAX_REINSTALLS = 16;
 
 /**
  * `skipUrl(url)` is true for the recorder's own scripts, which are never a creation site; `ownIds`
@@ -178,14 +242,17 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
   const created: number[] = [];
   const traced: number[] = [];
   const sites: Site[] = [];
-  const siteIndex = new Map<string, number>();
-  let tracedBits = new Uint8Array(1 << 16);
+  /** url -> (line * 2^32 + column) -> site index */
+  const siteIndex = new Map<string, Map<number, number>>();
+  const tracedIds = new IdBits();
+  const tracedPromises = new IdBits();
   let promiseType = -1;
   let promises = 0;
   let allCreated = 0;
   let callbacks = 0;
   let stored = 0;
   let dropped = 0;
+  let recording = true;
   const { maxEvents, stackLimit, destroyUntilPromises } = limits;
   const promisesFull = limits.promises.full;
   const promisesEvery = limits.promises.every;
@@ -203,7 +270,8 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     droppedEvents: 0,
     ownIds,
     limits,
-    destroyOffAt: null,
+    resolveSource: 'async_hooks',
+    destroy: { promisesUntil: null, hookOffAt: null, reason: null, reinstalled: 0 },
     enabledAt: 0,
     disabledAt: null,
   };
@@ -228,24 +296,26 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
   function intern(frame: NodeJS.CallSite, url: string, dependency: boolean): number {
     const line = frame.getLineNumber() ?? 0;
     const column = frame.getColumnNumber() ?? 0;
-    const key = `${url}:${line}:${column}`;
-    let i = siteIndex.get(key);
+    let inUrl = siteIndex.get(url);
+    if (inUrl === undefined) siteIndex.set(url, (inUrl = new Map()));
+    const key = line * 4294967296 + column;
+    let i = inUrl.get(key);
     if (i === undefined) {
       i = sites.length;
       sites.push({ url, line, column, function: frame.getFunctionName() ?? frame.getMethodName() ?? '', dependency });
-      siteIndex.set(key, i);
+      inUrl.set(key, i);
     }
     return i;
   }
   function captureSite(): number {
-    const limit = Error.stackTraceLimit;
+    const savedLimit = Error.stackTraceLimit;
     const prepare = Error.prepareStackTrace;
-    Error.stackTraceLimit = stackLimit;
     Error.prepareStackTrace = pickSite;
+    Error.stackTraceLimit = stackLimit;
     Error.captureStackTrace(holder, init);
     const site = holder.stack as number;
     Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
+    Error.stackTraceLimit = savedLimit;
     return site;
   }
 
@@ -263,19 +333,34 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     stored++;
   }
 
-  function isTraced(id: number): boolean {
-    const byte = id >>> 3;
-    return byte < tracedBits.length && (tracedBits[byte] & (1 << (id & 7))) !== 0;
+  let probing = Probe.None;
+  let asyncIdSymbol: symbol | undefined;
+  /** Destroys of promises created up to this async id are recorded (Node tracked them). */
+  let promiseDestroysUntilId = Infinity;
+  /** Node stopped tracking promises created after this async id (the latest time it was told to). */
+  let untrackedSinceId = Infinity;
+  function probe(asyncId: number, resource: object): void {
+    ownIds.add(asyncId);
+    if (probing === Probe.AsyncIdSymbol) {
+      for (const s of Object.getOwnPropertySymbols(resource)) {
+        if (s.description === 'async_id_symbol' && (resource as Record<symbol, unknown>)[s] === asyncId) asyncIdSymbol = s;
+      }
+    } else if (probing === Probe.Destroy) {
+      destroyHook.enable();
+      untrackedSinceId = asyncId;
+      if (promiseDestroysUntilId === Infinity) promiseDestroysUntilId = asyncId;
+    }
   }
 
-  function init(asyncId: number, type: string, triggerAsyncId: number): void {
+  function init(asyncId: number, type: string, triggerAsyncId: number, resource: object): void {
+    if (probing !== Probe.None) return probe(asyncId, resource);
     allCreated++;
     let t: number;
     let n: number;
     if (type === 'PROMISE' && promiseType >= 0) {
       t = promiseType;
       n = ++created[t];
-      if (++promises === destroyUntilPromises) destroyOff();
+      if (++promises === destroyUntilPromises) stopPromiseDestroys();
       if (n > promisesFull && n % promisesEvery !== 0) return;
     } else {
       let found = typeIndex.get(type);
@@ -292,7 +377,7 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
       }
       t = found;
       n = ++created[t];
-      if (t === promiseType) promises++;
+      if (t === promiseType && ++promises === destroyUntilPromises) stopPromiseDestroys();
       if (n > fullOf[t] && n % everyOf[t] !== 0) return;
     }
     if (stored >= maxEvents) {
@@ -300,15 +385,8 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
       return;
     }
     traced[t]++;
-    const byte = asyncId >>> 3;
-    if (byte >= tracedBits.length) {
-      let size = tracedBits.length * 2;
-      while (size <= byte) size *= 2;
-      const bigger = new Uint8Array(size);
-      bigger.set(tracedBits);
-      tracedBits = bigger;
-    }
-    tracedBits[byte] |= 1 << (asyncId & 7);
+    tracedIds.add(asyncId);
+    if (t === promiseType) tracedPromises.add(asyncId);
     if (resources.at === CHUNK) resources.grow();
     const at = resources.at++;
     resources.trigger[at] = triggerAsyncId;
@@ -323,41 +401,93 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     init,
     before(asyncId) {
       callbacks++;
-      if (isTraced(asyncId)) push(EventKind.Before, asyncId);
+      if (tracedIds.has(asyncId)) push(EventKind.Before, asyncId);
     },
     after(asyncId) {
-      if (isTraced(asyncId)) push(EventKind.After, asyncId);
-    },
-    promiseResolve(asyncId) {
-      if (isTraced(asyncId)) push(EventKind.Resolve, asyncId);
+      if (tracedIds.has(asyncId)) push(EventKind.After, asyncId);
     },
   });
-  // Separate, so that it can be turned off alone: with a destroy hook Node tracks every promise
-  // with a weak reference, which doubles the hooks' cost on promise-heavy programs.
+  // Only when Node's async id cannot be read from a promise.
+  const resolveHook: AsyncHook = createHook({
+    promiseResolve(asyncId) {
+      if (tracedIds.has(asyncId)) push(EventKind.Resolve, asyncId);
+    },
+  });
+  function settled(promise: Promise<unknown>): void {
+    const id = (promise as unknown as Record<symbol, number | undefined>)[asyncIdSymbol as symbol];
+    if (id !== undefined && tracedIds.has(id)) push(EventKind.Resolve, id);
+  }
+  let stopSettled: (() => void) | null = null;
+
   const destroyHook: AsyncHook = createHook({
     destroy(asyncId) {
-      if (isTraced(asyncId)) push(EventKind.Destroy, asyncId);
+      if (!tracedIds.has(asyncId)) return;
+      if (asyncId > promiseDestroysUntilId && tracedPromises.has(asyncId)) {
+        // Created after Node was told to stop tracking promises, and tracked all the same.
+        if (asyncId > untrackedSinceId) retrack();
+        return;
+      }
+      push(EventKind.Destroy, asyncId);
     },
   });
 
-  // Turned off from a hook, since a program that only chains promises never lets a timer run. Node
-  // picks its promise hook (with or without destroy tracking) when a hook is enabled, not when one
-  // is disabled, and changes made inside a hook callback apply to a copy until it returns; so the
-  // choice is made again in a microtask, by enabling an empty hook.
-  function destroyOff(): void {
-    if (record.destroyOffAt !== null) return;
-    record.destroyOffAt = performance.now();
-    destroyHook.disable();
+  // Node chooses its promise hook (with or without a weak reference per promise for destroy) when a
+  // hook is enabled, from the hooks enabled at that moment; a hook enabled from inside a hook
+  // callback is added to a copy that takes effect when the callback returns. So the destroy hook is
+  // disabled, then enabled again from inside the recorder's own init (for a probe promise): Node
+  // keeps its promise hook without destroy tracking, and the destroy hook applies again to every
+  // other type (and to the promises Node tracked already). Run from a microtask: outside any hook
+  // callback, since a program that only chains promises never lets a timer run.
+  function stopPromiseDestroys(): void {
     queueMicrotask(() => {
       ownIds.add(executionAsyncId());
-      const refresh = createHook({});
-      refresh.enable();
-      refresh.disable();
+      if (!recording || record.destroy.hookOffAt !== null) return;
+      destroyHook.disable();
+      probing = Probe.Destroy;
+      void Promise.resolve();
+      probing = Probe.None;
+      record.destroy.promisesUntil ??= performance.now();
+      retracking = false;
     });
+  }
+  let retracking = false;
+  function retrack(): void {
+    if (retracking || record.destroy.hookOffAt !== null) return;
+    retracking = true;
+    if (record.destroy.reinstalled >= MAX_REINSTALLS) {
+      queueMicrotask(() => {
+        ownIds.add(executionAsyncId());
+        destroyOff(
+          `Node kept a weak reference on every promise for destroy events (another destroy hook, or hooks enabled again and again): turned off after ${MAX_REINSTALLS} tries`,
+        );
+      });
+      return;
+    }
+    record.destroy.reinstalled++;
+    stopPromiseDestroys();
+  }
+  // Also from a microtask: Node re-chooses its promise hook only when a hook is enabled.
+  function destroyOff(reason: string): void {
+    if (!recording) return;
+    record.destroy.hookOffAt = performance.now();
+    record.destroy.reason = reason;
+    destroyHook.disable();
+    const refresh = createHook({});
+    refresh.enable();
+    refresh.disable();
   }
 
   record.enabledAt = performance.now();
   hook.enable();
+  probing = Probe.AsyncIdSymbol;
+  void Promise.resolve();
+  probing = Probe.None;
+  if (asyncIdSymbol) {
+    stopSettled = promiseHooks.onSettled(settled) as () => void;
+    record.resolveSource = 'v8.promiseHooks';
+  } else {
+    resolveHook.enable();
+  }
   destroyHook.enable();
 
   return {
@@ -365,8 +495,11 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     counts: () => ({ created: allCreated, promises, callbacks }),
     disable() {
       if (record.disabledAt !== null) return;
+      recording = false;
       hook.disable();
+      resolveHook.disable();
       destroyHook.disable();
+      stopSettled?.();
       record.disabledAt = performance.now();
       record.callbacks = callbacks;
       record.droppedEvents = dropped;

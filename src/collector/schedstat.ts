@@ -4,31 +4,12 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { hrtimeUs } from './clock.js';
+import { parseSchedstat, workerSource, type SamplerData } from './schedstat-worker.js';
 
 export const CHUNK_SAMPLES = 1 << 14;
 export const CONTROL_STOP = 0;
 
 export const newChunk = () => new SharedArrayBuffer(8 + CHUNK_SAMPLES * 3 * 8);
-
-/** Parses the first two decimal fields of a schedstat line into `out`; false when malformed. */
-export function parseSchedstat(bytes: Uint8Array, length: number, out: number[]): boolean {
-  let field = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i < length && field < 2; i++) {
-    const c = bytes[i];
-    if (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      digits++;
-    } else if (digits > 0) {
-      out[field++] = value;
-      value = 0;
-      digits = 0;
-    }
-  }
-  if (field < 2 && digits > 0) out[field++] = value;
-  return field === 2;
-}
 
 export type SchedstatInfo =
   | { available: true; path: string; intervalUs: number; samples: number; error?: string }
@@ -75,9 +56,14 @@ export function startSchedstat(intervalUs: number): SchedstatRecorder {
   let failure: string | null = null;
   let worker: Worker;
   try {
-    worker = new Worker(new URL('./schedstat-worker.js', import.meta.url), {
-      workerData: { path, intervalUs, control, first: chunks[0], port: port2 },
+    const workerData: SamplerData = { path, intervalUs, control, stopAt: CONTROL_STOP, first: chunks[0], chunkSamples: CHUNK_SAMPLES, port: port2 };
+    worker = new Worker(workerSource(), {
+      eval: true,
+      workerData,
       transferList: [port2],
+      // It prints nothing: its stdout and stderr are not piped into the process's own.
+      stdout: true,
+      stderr: true,
     });
   } catch (error) {
     return unavailable(`cannot start the sampling thread: ${(error as Error).message}`);
