@@ -79,13 +79,13 @@ function assertComplete(p: ManifestProcess) {
 const counters = (trace: Trace, name: string) => trace.traceEvents.filter((e) => e.ph === 'C' && e.name === name);
 
 test('a busy loop recorded by collect: its line has user time in `analyze DIR`', () => {
-  const r = collect('collect-busy.mjs', ['300']);
+  const r = collect('busy-loop.mjs', ['300']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /loopscope analyze /);
   const a = runCli(['analyze', '--json', r.out]);
   assert.equal(a.code, 0, a.stderr);
   const report = JSON.parse(a.stdout) as JsonReport;
-  const line = report.lines.find((l) => l.file === programPath('collect-busy.mjs') && l.line === markedLine('collect-busy.mjs'));
+  const line = report.lines.find((l) => l.file === programPath('busy-loop.mjs') && l.line === markedLine('busy-loop.mjs'));
   assert.ok(line, JSON.stringify(report.lines.slice(0, 5)));
   assert.equal(line.function, 'spin');
   assert.ok(line.userMs > 200, `user ${line.userMs} ms`);
