@@ -10,7 +10,7 @@ import { createServer, request } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cli, root } from './support.js';
+import { cli, corpus, root } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LOGIN = join(root, 'traces', 'login-server.cpuprofile');
@@ -228,6 +228,18 @@ describe('viewer', { skip }, () => {
     assert.match((await page.locator('#error').textContent()) ?? '', /notes\.txt: /);
     await page.locator('input[type=file]').setInputFiles(LOGIN);
     await page.locator('article.finding').first().waitFor({ timeout: 20_000 });
+    await page.close();
+  });
+
+  test('a gzipped pprof profile is decompressed in the page', async () => {
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    // The corpus file is gzipped, as Go writes them.
+    await page.locator('input[type=file]').setInputFiles(join(corpus, 'speedscope', 'pprof', 'simple.prof'));
+    await page.locator('section.totals').waitFor({ timeout: 20_000 });
+    assert.match((await page.locator('section.totals').textContent()) ?? '', /wall 1\.50 s.*9 samples/);
+    assert.ok((await page.locator('table.lines tbody tr').count()) > 0);
+    assert.deepEqual(errors, []);
     await page.close();
   });
 

@@ -11,7 +11,6 @@
 // other unit is kept as a weight with 1 unit = 1 µs, which the format string says. The samples have
 // no timestamps: each follows the previous one (time = running sum of the values).
 
-import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/light.js';
 import type { ByteSource } from '../core/source.js';
 import { readRange } from '../core/source.js';
@@ -86,21 +85,36 @@ const TIME_UNITS_US: Record<string, number> = {
   s: 1e6,
 };
 
-/** The one place that decompresses gzip (the browser will do it with DecompressionStream). */
-export function gunzip(bytes: Uint8Array, name: string): Uint8Array {
+/**
+ * The one place that decompresses gzip: DecompressionStream, the same in Node and in the browser,
+ * read chunk by chunk so a decompression bomb stops at the size limit.
+ */
+export async function gunzip(bytes: Uint8Array, name: string): Promise<Uint8Array> {
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_PPROF_BYTES });
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > MAX_PPROF_BYTES) {
+        await reader.cancel();
+        throw new InputError(`${name}: gzip data over ${MAX_PPROF_BYTES / 2 ** 20} MB once decompressed, too large to decode`);
+      }
+      chunks.push(value);
+    }
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new InputError(`${name}: gzip data over ${MAX_PPROF_BYTES / 2 ** 20} MB once decompressed, too large to decode`);
-    }
-    if (typeof code === 'string' && code.startsWith('Z_')) {
-      throw new InputError(`${name}: corrupt or truncated gzip data (${(error as Error).message})`);
-    }
-    // Where there is no zlib (the browser viewer's stand-in says so).
-    throw new InputError(`${name}: gzip-compressed data: ${(error as Error).message}`);
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${name}: corrupt or truncated gzip data (${(error as Error).message})`);
   }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 function decode(bytes: Uint8Array): PprofProfile {
@@ -115,7 +129,7 @@ export async function importPprof(source: ByteSource, core: Core): Promise<Profi
   }
   let bytes = await readRange(source, 0, source.size);
   const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (gzipped) bytes = gunzip(bytes, name);
+  if (gzipped) bytes = await gunzip(bytes, name);
   let p: PprofProfile;
   try {
     p = decode(bytes);
