@@ -6,6 +6,7 @@
 
 import type { LineStat, Profile } from '../model.js';
 import type { AsyncResources } from '../recording/model.js';
+import { heaviestFirst } from './ratios.js';
 
 /** A small max-heap of resource rows keyed by init time. */
 class Latest {
@@ -50,10 +51,11 @@ export function chargeIdle(lines: LineStat[], profile: Profile, resources: Async
   const idleLine = lines.find((l) => l.function === '(idle)' && l.file === '');
   if (!idleLine) return lines;
   const promise = resources.types.indexOf('PROMISE');
+  // A promise stops pending at its first resolve or first callback, whichever was recorded first.
   const end = (row: number) => {
-    const settle = Math.min(resources.resolveAfter[row], resources.callbackAfter[row]);
-    const after = Number.isNaN(settle) ? (Number.isNaN(resources.resolveAfter[row]) ? resources.callbackAfter[row] : resources.resolveAfter[row]) : settle;
-    return resources.init[row] + after;
+    const resolved = resources.resolveAfter[row];
+    const called = resources.callbackAfter[row];
+    return resources.init[row] + (Number.isNaN(resolved) ? called : Number.isNaN(called) ? resolved : Math.min(resolved, called));
   };
   const awaits = (row: number) => {
     const site = resources.sites[resources.site[row]];
@@ -102,10 +104,5 @@ export function chargeIdle(lines: LineStat[], profile: Profile, resources: Async
     line.idleMs += ms;
     line.samples += ms * samplesPerMs;
   }
-  return out.sort(
-    (a, b) =>
-      b.userMs + b.systemMs + b.idleMs - (a.userMs + a.systemMs + a.idleMs) ||
-      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-      a.line - b.line,
-  );
+  return out.sort(heaviestFirst);
 }

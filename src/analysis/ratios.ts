@@ -156,11 +156,14 @@ export function lineTable(
       }
     } else add(target, target === i ? mainLine(profile, target) : lineOf(target, i), share, ms, samples, off);
   }
-  const lines = [...byKey.values()].sort(
-    (a, b) =>
-      b.userMs + b.systemMs + b.idleMs - (a.userMs + a.systemMs + a.idleMs) ||
-      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-      a.line - b.line,
+  return { lines: [...byKey.values()].sort(heaviestFirst), totals };
+}
+
+/** The report's line order: most time first, then by file and line. */
+export function heaviestFirst(a: LineStat, b: LineStat): number {
+  return (
+    b.userMs + b.systemMs + b.idleMs - (a.userMs + a.systemMs + a.idleMs) ||
+    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+    a.line - b.line
   );
-  return { lines, totals };
 }

@@ -2,7 +2,7 @@
 // idle gaps, each busy stretch with the call sites that filled it.
 
 import { Share, type Profile } from '../model.js';
-import { mainLine, type Attribution } from './ratios.js';
+import { childOn, mainLine, type Attribution } from './ratios.js';
 import { THRESHOLDS } from './thresholds.js';
 
 export interface Site {
@@ -52,9 +52,7 @@ export function siteOf(profile: Profile, attribution: Attribution, node: number)
   let callee: string | undefined;
   if (target !== node) {
     // The child of the charged frame on the path down to the running node: the API it called.
-    let child = node;
-    while (profile.nodeParent[child] !== target && profile.nodeParent[child] >= 0) child = profile.nodeParent[child];
-    callee = profile.frames[profile.nodeFrame[child]].name;
+    callee = profile.frames[profile.nodeFrame[childOn(profile, target, node)]].name;
   }
   return { node: target, file: frame.file, line: mainLine(profile, target), function: frame.name, column: frame.column, callee };
 }
