@@ -10,12 +10,12 @@ import { callLine, cpuWindow } from './analysis/recorded.js';
 import { detect } from './analysis/detectors/index.js';
 import { chargeIdle } from './analysis/idle.js';
 import { importProfile } from './importers/index.js';
-import type { Analysis, Profile } from './model.js';
+import type { Analysis, ImportOptions, Profile } from './model.js';
 import { isDirectory, loadRecording } from './recording.js';
 import type { RecordingEvidence, SourceLookup } from './recording/model.js';
 import { fileSources } from './recording/source.js';
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends ImportOptions {
   /** Bytes read per chunk (the core's window); tiny values exercise chunk boundaries in tests. */
   windowBytes?: number;
   /** The program's source files, to place a finding on the line of the call a profile names. */
@@ -55,7 +55,7 @@ export function analyzeProfile(profile: Profile, recording?: RecordingEvidence, 
 
 export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const core = await coreFor(options.windowBytes ?? DEFAULT_WINDOW_BYTES);
-  return analyzeProfile(await importProfile(source, core), recording, options.source);
+  return analyzeProfile(await importProfile(source, core, options), recording, options.source);
 }
 
 /** Analyses a file, or standard input when `path` is '-'. */

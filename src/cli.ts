@@ -29,6 +29,9 @@ program
   .option('--speedscope <out.json>', 'also write a speedscope file for the flame graph')
   .option('--top <n>', 'how many lines to show', '20')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
+  .option('--thread <name|tid>', 'trace events: the thread to analyse (default: the main thread)')
+  .option('--sample-type <type>', 'pprof: the sample type to read (default: the profile\'s default)')
+  .option('--source-maps <dir>', 'also look for source maps in this directory')
   .action(async (files: string[], options) => {
     process.exitCode = await (await import('./commands/analyze.js')).analyzeCommand(files, options);
   });

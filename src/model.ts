@@ -109,6 +109,16 @@ export interface Analysis {
   findings: Finding[];
 }
 
+/** What the user may choose about how an input is read (command-line flags; the viewer's defaults). */
+export interface ImportOptions {
+  /** Trace events: the thread to analyse, by name or tid (default: the main thread). */
+  thread?: string;
+  /** pprof: the sample type to read (default: the profile's default_sample_type, else the last). */
+  sampleType?: string;
+  /** A directory to look in for source maps besides the scripts' own. */
+  sourceMaps?: string;
+}
+
 /** An input that cannot be read: says what is wrong and where. Reported as one line, exit code 2. */
 export class InputError extends Error {
   constructor(message: string) {

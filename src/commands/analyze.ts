@@ -2,13 +2,13 @@
 
 import { basename } from 'node:path';
 import { analyzePath } from '../analyze.js';
-import { InputError, type Severity } from '../model.js';
+import { InputError, type ImportOptions, type Severity } from '../model.js';
 import { jsonReport } from '../reports/json.js';
 import { writeAtomically } from '../reports/output.js';
 import { speedscopeChunks } from '../reports/speedscope.js';
 import { terminalReport } from '../reports/terminal.js';
 
-export interface AnalyzeCommandOptions {
+export interface AnalyzeCommandOptions extends ImportOptions {
   json?: boolean;
   speedscope?: string;
   top: string;
@@ -26,7 +26,11 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   }
   if (inputs.length > 1) throw new InputError('analyze reads one profile at a time (several files: use `loopscope batch`)');
   // A `collect` directory is one input: its main process's profile with the recording's evidence.
-  const { analysis, profilePath: input } = await analyzePath(inputs[0]);
+  const { analysis, profilePath: input } = await analyzePath(inputs[0], {
+    thread: options.thread,
+    sampleType: options.sampleType,
+    sourceMaps: options.sourceMaps,
+  });
   if (options.speedscope) {
     await writeAtomically(options.speedscope, speedscopeChunks(analysis, input === '-' ? 'stdin' : basename(input)));
   }

@@ -3,14 +3,14 @@
 import type { ByteSource } from '../core/source.js';
 import { readFully } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
-import { InputError, type Profile } from '../model.js';
+import { InputError, type ImportOptions, type Profile } from '../model.js';
 import { importCpuProfile, isCpuProfile } from './cpuprofile.js';
 import { importFolded, looksFolded } from './folded.js';
 import { scanTopLevel, TopLevelArray } from './json-scan.js';
 import { importPprof } from './pprof.js';
 import { importSpeedscope, isSpeedscope } from './speedscope.js';
 
-export async function importProfile(source: ByteSource, core: Core): Promise<Profile> {
+export async function importProfile(source: ByteSource, core: Core, options: ImportOptions = {}): Promise<Profile> {
   if (source.size === 0) throw new InputError(`${source.name}: empty file`);
   const head = new Uint8Array(Math.min(64 * 1024, source.size));
   await readFully(source, 0, head);
