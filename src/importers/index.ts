@@ -9,6 +9,7 @@ import { importFolded, looksFolded } from './folded.js';
 import { scanTopLevel, TopLevelArray } from './json-scan.js';
 import { importPprof } from './pprof.js';
 import { importSpeedscope, isSpeedscope } from './speedscope.js';
+import { importTraceEvents } from './trace-events.js';
 
 export async function importProfile(source: ByteSource, core: Core, options: ImportOptions = {}): Promise<Profile> {
   if (source.size === 0) throw new InputError(`${source.name}: empty file`);
@@ -27,16 +28,13 @@ export async function importProfile(source: ByteSource, core: Core, options: Imp
   try {
     keys = await scanTopLevel(core, source);
   } catch (error) {
-    if (error instanceof TopLevelArray) {
-      throw new InputError(`${source.name}: a JSON array (Chrome trace events?): a format loopscope does not read yet`);
-    }
+    // A JSON array is Chrome's trace event format (which may lack its closing ']').
+    if (error instanceof TopLevelArray) return importTraceEvents(source, core, options);
     throw error;
   }
   if (isCpuProfile(keys)) return importCpuProfile(source, core, keys);
   if (isSpeedscope(keys)) return importSpeedscope(source, core, keys);
-  if (keys.has('traceEvents')) {
-    throw new InputError(`${source.name}: Chrome trace events: a format loopscope does not read yet`);
-  }
+  if (keys.has('traceEvents')) return importTraceEvents(source, core, options, keys);
   if (keys.has('nodes')) throw new InputError(`${source.name}: missing field "samples"`);
   if (keys.has('samples')) throw new InputError(`${source.name}: missing field "nodes"`);
   const some = [...keys.keys()].slice(0, 4).map((k) => `"${k}"`).join(', ');

@@ -1,0 +1,167 @@
+// Chrome's trace event format (chrome://tracing, DevTools performance exports, Node's
+// `--trace-events-enabled` node_trace.*.log, loopscope's own collector trace): a JSON array of
+// events, or an object whose `traceEvents` holds it. The array form may lack its closing ']'.
+//
+// One thread becomes the profile:
+//   - pass 1 reads every event once (trace-events-reader.ts) and keeps only what is small: thread
+//     and process names, the stack nodes of embedded CPU profiles and where their chunks lie, and a
+//     count of each thread's duration events;
+//   - the thread: `--thread` (a name, a tid, or pid:tid), else the main thread: among threads with
+//     a CPU profile, CrRendererMain, else the one with the most samples; without any CPU profile,
+//     the thread named CrRendererMain, JavaScriptMainThread (Node) or main (loopscope's collector),
+//     else the one with the most duration events;
+//   - pass 2: a CPU profile's samples go through the core like a .cpuprofile's (V8's (idle),
+//     (program) and (garbage collector) keep their meaning, trace-events-cpu.ts); a thread with only
+//     duration events is read again for them (trace-events-slices.ts).
+
+import type { ByteSource } from '../core/source.js';
+import { readFully } from '../core/source.js';
+import type { Core } from '../core/wasm.js';
+import { InputError, type ImportOptions, type Profile } from '../model.js';
+import type { JsonValue } from './json-scan.js';
+import { EmbeddedProfile, importEmbeddedProfile } from './trace-events-cpu.js';
+import { readEvents, type EventArray, type ReadSummary } from './trace-events-reader.js';
+import { SliceEvents } from './trace-events-slices.js';
+
+type Obj = Record<string, unknown>;
+
+/** Thread names that mean "the program's main thread", best first. */
+const MAIN_THREAD_NAMES = ['CrRendererMain', 'JavaScriptMainThread', 'main'];
+
+interface Thread {
+  key: string; // pid:tid
+  pid: string;
+  tid: string;
+  name: string;
+  slices: number;
+  /** The largest CPU profile of the thread, if any. */
+  profile?: EmbeddedProfile;
+}
+
+/** `keys`: the top-level keys of the object form; undefined for the array form. */
+export async function importTraceEvents(
+  source: ByteSource,
+  core: Core,
+  options: ImportOptions = {},
+  keys?: Map<string, JsonValue>,
+): Promise<Profile> {
+  const name = source.name;
+  const array = keys ? objectArray(name, keys) : await bareArray(source);
+
+  // Pass 1.
+  const threads = new Map<string, Thread>();
+  const processNames = new Map<string, string>();
+  const profiles = new Map<string, EmbeddedProfile>();
+  let wholeProfiles = 0;
+  const threadOf = (e: Obj): Thread => {
+    const pid = String(e.pid ?? '');
+    const tid = String(e.tid ?? '');
+    const key = `${pid}:${tid}`;
+    let thread = threads.get(key);
+    if (!thread) threads.set(key, (thread = { key, pid, tid, name: '', slices: 0 }));
+    return thread;
+  };
+  const summary = await readEvents(source, array, core.windowBytes, (value, start, end) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+    const e = value as Obj;
+    const ph = e.ph;
+    const eventName = e.name;
+    if (ph === 'B' || ph === 'E' || ph === 'X') threadOf(e).slices++;
+    else if (ph === 'M') {
+      const label = (e.args as Obj | undefined)?.name;
+      if (typeof label !== 'string') return;
+      if (eventName === 'thread_name') threadOf(e).name = label;
+      else if (eventName === 'process_name') processNames.set(String(e.pid ?? ''), label);
+    } else if (eventName === 'Profile' || eventName === 'ProfileChunk') {
+      // A profile is known by its process and id; its chunks come from a profiler thread.
+      const id = `${String(e.pid ?? '')}:${String(e.id ?? '')}`;
+      let profile = profiles.get(id);
+      if (!profile) profiles.set(id, (profile = new EmbeddedProfile(String(e.id ?? ''))));
+      if (eventName === 'Profile') profile.begin(e, threadOf(e).key);
+      else profile.chunk(e, start, end, name);
+    } else if (eventName === 'CpuProfile') {
+      const profile = new EmbeddedProfile(`CpuProfile ${wholeProfiles + 1}`);
+      profiles.set(`whole:${wholeProfiles++}`, profile);
+      profile.whole(e, start, end, threadOf(e).key, name);
+    }
+  });
+  if (summary.events === 0) throw new InputError(`${name}: Chrome trace events: the event array is empty`);
+  for (const profile of profiles.values()) {
+    const thread = threads.get(profile.thread);
+    if (thread && profile.samples > (thread.profile?.samples ?? 0)) thread.profile = profile;
+  }
+  const candidates = [...threads.values()].filter((t) => t.profile || t.slices > 0);
+  if (candidates.length === 0) {
+    const orphan = [...profiles.values()].find((p) => p.thread === '');
+    if (orphan) throw new InputError(`${name}: Chrome trace events: ProfileChunk events of profile ${orphan.id} without its Profile event`);
+    throw new InputError(`${name}: Chrome trace events: no CPU profile and no duration (B/E/X) events in ${summary.events} events`);
+  }
+
+  const thread = chooseThread(name, candidates, options.thread);
+  const process = processNames.get(thread.pid);
+  const label = `${thread.name ? `"${thread.name}" ` : ''}(${process ? `${process}, ` : ''}pid ${thread.pid}, tid ${thread.tid})`;
+  const note = formNote(summary);
+
+  // Pass 2.
+  if (thread.profile) {
+    return importEmbeddedProfile(source, core, thread.profile, `Chrome trace, CPU profile of thread ${label}${note}`);
+  }
+  const slices = new SliceEvents();
+  await readEvents(source, array, core.windowBytes, (value) => {
+    const e = value as Obj;
+    if (typeof e === 'object' && e !== null && String(e.pid ?? '') === thread.pid && String(e.tid ?? '') === thread.tid) slices.add(e);
+  });
+  return slices.finish(core, name, `Chrome trace, duration events of thread ${label}${note}`);
+}
+
+/** The object form: `traceEvents` must be an array (the structural scan has checked the rest). */
+function objectArray(name: string, keys: Map<string, JsonValue>): EventArray {
+  const value = keys.get('traceEvents')!;
+  if (value.first !== '[') throw new InputError(`${name}: "traceEvents" at byte ${value.start} is not an array`);
+  return { start: value.start + 1, end: value.end - 1, mayBeUnterminated: false };
+}
+
+/** The array form: from the '[' to the end of the file. */
+async function bareArray(source: ByteSource): Promise<EventArray> {
+  const head = new Uint8Array(Math.min(4096, source.size));
+  const n = await readFully(source, 0, head);
+  for (let i = 0; i < n; i++) {
+    const b = head[i];
+    if (b === 0x5b) return { start: i + 1, end: source.size, mayBeUnterminated: true };
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf) break;
+  }
+  throw new InputError(`${source.name}: not a JSON array of trace events`);
+}
+
+function formNote(summary: ReadSummary): string {
+  if (summary.droppedBytes > 0) return `, unterminated (an incomplete last event of ${summary.droppedBytes} bytes left out)`;
+  return summary.unterminated ? ', unterminated' : '';
+}
+
+function describe(t: Thread): string {
+  const what = t.profile ? `CPU profile, ${t.profile.samples} samples` : `${t.slices} duration events`;
+  return `${t.name ? `"${t.name}" ` : ''}(pid ${t.pid}, tid ${t.tid}: ${what})`;
+}
+
+/** Main-thread names first, then CPU profiles by samples, then threads by duration events. */
+function rank(a: Thread, b: Thread): number {
+  const mainA = MAIN_THREAD_NAMES.indexOf(a.name);
+  const mainB = MAIN_THREAD_NAMES.indexOf(b.name);
+  return (
+    Number(!!b.profile) - Number(!!a.profile) ||
+    (mainA < 0 ? 99 : mainA) - (mainB < 0 ? 99 : mainB) ||
+    (b.profile?.samples ?? 0) - (a.profile?.samples ?? 0) ||
+    b.slices - a.slices
+  );
+}
+
+function chooseThread(name: string, candidates: Thread[], wanted: string | undefined): Thread {
+  const sorted = [...candidates].sort(rank);
+  if (wanted === undefined || wanted === '') return sorted[0];
+  const w = wanted.toLowerCase();
+  const match = sorted.find((t) => t.name.toLowerCase() === w || t.tid === wanted || t.key === wanted);
+  if (match) return match;
+  const list = sorted.slice(0, 20).map(describe).join(', ');
+  const more = sorted.length > 20 ? `, and ${sorted.length - 20} more` : '';
+  throw new InputError(`${name}: --thread ${JSON.stringify(wanted)} matches no thread; threads with a profile or duration events: ${list}${more}`);
+}
