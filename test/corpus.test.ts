@@ -16,105 +16,12 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readInput, type InputCallFrame, type InputProfile } from './v8-input.js';
 import { analyzeFile } from '../src/analyze.js';
-import type { Analysis, Profile } from '../src/model.js';
+import type { Analysis } from '../src/model.js';
+import { closeUs, keyOf, ourWeights, parseSnapshot, weightDifferences, type Identity, type Weights } from './snapshots.js';
 import { corpus } from './support.js';
 
 const speedscopeDir = join(corpus, 'speedscope');
 const snapshotText = readFileSync(join(speedscopeDir, 'expected', 'chrome.test.ts.snap'), 'utf8');
-
-// ---------------------------------------------------------------------------------------------
-// Frame identity: name, file, 1-based line and column (0: unknown).
-
-interface Identity {
-  name: string;
-  file: string;
-  line: number;
-  col: number;
-}
-const keyOf = (f: Identity): string => JSON.stringify([f.name, f.file, f.line, f.col]);
-
-interface Weights {
-  self: number;
-  total: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The Jest snapshot file
-
-interface SnapshotFrame extends Identity {
-  key: string;
-  selfWeight: number;
-  totalWeight: number;
-}
-
-interface Snapshot {
-  frames: SnapshotFrame[];
-  /** Folded stacks ('' is the empty stack) and their weights in µs, rounded as speedscope prints them. */
-  stacks: { stack: string; us: number; roundingUs: number }[];
-}
-
-/** The body of `exports[`title`] = `...`;`, with the template literal's escapes undone. */
-function snapshotBody(text: string, title: string): string {
-  const opening = 'exports[`' + title + '`] = `';
-  const start = text.indexOf(opening);
-  assert.ok(start >= 0, `snapshot "${title}" not found`);
-  const end = text.indexOf('\n`;', start + opening.length);
-  assert.ok(end >= 0, `snapshot "${title}" does not end`);
-  return text.slice(start + opening.length, end).replace(/\\(\\|`|\$\{)/g, '$1');
-}
-
-/** A pretty-format value: a JSON string or number. */
-function snapshotValue(raw: string): string | number {
-  const value: unknown = JSON.parse(raw);
-  if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`unexpected snapshot value ${raw}`);
-  return value;
-}
-
-/** speedscope's time formatter (microseconds in, "12.34ms" out), read back with its rounding. */
-function parseDuration(text: string): { us: number; roundingUs: number } {
-  const m = /^(\d+(?:\.\d+)?)(ns|µs|ms|s)$/.exec(text);
-  if (!m) throw new Error(`unexpected duration "${text}"`);
-  const scale = { ns: 1e-3, µs: 1, ms: 1e3, s: 1e6 }[m[2] as 'ns' | 'µs' | 'ms' | 's'];
-  const decimals = m[1].includes('.') ? m[1].length - m[1].indexOf('.') - 1 : 0;
-  return { us: Number(m[1]) * scale, roundingUs: 0.5 * 10 ** -decimals * scale };
-}
-
-function parseSnapshot(text: string, title: string): Snapshot {
-  const frames: SnapshotFrame[] = [];
-  const stacks: Snapshot['stacks'] = [];
-  let frame: Record<string, string | number> | undefined;
-  let inStacks = false;
-  for (const line of snapshotBody(text, title).split('\n')) {
-    const t = line.trim();
-    if (t === 'Frame {') {
-      frame = {};
-    } else if (frame && t === '},') {
-      for (const field of ['name', 'file', 'key'] as const) assert.equal(typeof frame[field], 'string', `${title}: frame.${field}`);
-      for (const field of ['line', 'col', 'selfWeight', 'totalWeight'] as const) {
-        assert.equal(typeof frame[field], 'number', `${title}: frame.${field}`);
-      }
-      frames.push(frame as unknown as SnapshotFrame);
-      frame = undefined;
-    } else if (frame) {
-      const m = /^"(\w+)": (.*),$/.exec(t);
-      assert.ok(m, `${title}: unexpected frame line ${t}`);
-      frame[m[1]] = snapshotValue(m[2]);
-    } else if (t === '"stacks": [') {
-      inStacks = true;
-    } else if (inStacks && t === '],') {
-      inStacks = false;
-    } else if (inStacks) {
-      const folded = snapshotValue(t.replace(/,$/, ''));
-      assert.equal(typeof folded, 'string');
-      const s = folded as string;
-      const space = s.lastIndexOf(' ');
-      stacks.push({ stack: s.slice(0, space), ...parseDuration(s.slice(space + 1)) });
-    }
-  }
-  assert.ok(frames.length > 0, `${title}: no frames parsed`);
-  assert.ok(stacks.length > 0, `${title}: no stacks parsed`);
-  return { frames, stacks };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The input, read whole with JSON.parse (both the `nodes` form and Node 10's nested `head` form)
@@ -144,58 +51,6 @@ function lastSampleExtension(input: InputProfile): { us: number; frames: Set<str
   const us = !input.oldFormat && input.endTime > last ? input.endTime - last : 0;
   const frames = new Set(ancestry(input, input.sampleNode[n - 1]).map((i) => keyOf(inputIdentity(input.callFrames[i]))));
   return { us, frames };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Our side: per-frame weights from the Profile's node tables
-
-/** Self and total weight (µs) per frame identity; a frame counts once per sample even when recursive. */
-function ourWeights(profile: Profile): Map<string, Weights> {
-  const identity = profile.frames.map((f) => keyOf({ name: f.name, file: f.file, line: f.line, col: f.column }));
-  const ids = [...new Set(identity)];
-  const idOf = new Map(ids.map((k, i) => [k, i]));
-  const frameId = identity.map((k) => idOf.get(k)!);
-  const self = new Float64Array(ids.length);
-  const total = new Float64Array(ids.length);
-  const seen = new Int32Array(ids.length).fill(-1);
-  for (let node = 0; node < profile.nodeParent.length; node++) {
-    const us = profile.nodeSelfMs[node] * 1000;
-    if (us === 0) continue;
-    self[frameId[profile.nodeFrame[node]]] += us;
-    for (let i = node; i >= 0; i = profile.nodeParent[i]) {
-      const frame = profile.nodeFrame[i];
-      if (profile.frames[frame].kind === 'root') continue;
-      const id = frameId[frame];
-      if (seen[id] === node) continue;
-      seen[id] = node;
-      total[id] += us;
-    }
-  }
-  const out = new Map<string, Weights>();
-  ids.forEach((k, i) => {
-    if (profile.frames[identity.indexOf(k)].kind !== 'root') out.set(k, { self: self[i], total: total[i] });
-  });
-  return out;
-}
-
-/** Tolerance for sums of µs that went through ms and back. */
-const closeUs = (got: number, want: number) => Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want));
-
-/** Every difference between two per-frame weight tables, as readable lines. */
-function weightDifferences(got: Map<string, Weights>, want: Map<string, Weights>, fields: (keyof Weights)[]): string[] {
-  const out: string[] = [];
-  for (const [k, w] of want) {
-    const g = got.get(k);
-    if (!g) {
-      out.push(`frame ${k} missing (expected ${JSON.stringify(w)})`);
-      continue;
-    }
-    for (const f of fields) if (!closeUs(g[f], w[f])) out.push(`frame ${k}: ${f} expected ${w[f]} µs, got ${g[f]} µs`);
-  }
-  for (const [k, g] of got) {
-    if (!want.has(k) && (g.self !== 0 || g.total !== 0)) out.push(`unexpected frame ${k}: ${JSON.stringify(g)}`);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

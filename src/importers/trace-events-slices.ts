@@ -5,7 +5,7 @@
 //   - B events (and X starts, longest first on a tie) in time order, ties in file order;
 //   - E events (and X ends) in time order; at a tie, the one that closes the innermost open slice
 //     (same name and args, else same name) goes first; a B and an E at the same time: the B first
-//     when they have the same name (a zero-length slice), else the E;
+//     when they have the same name and args (a zero-length slice), else the E;
 //   - an E whose name is not the innermost open slice's is ignored, as is an E with nothing open;
 //   - slices still open at the end close at the last event that opened or closed one.
 // A frame is the event's name (speedscope appends the args, which in Node's and loopscope's traces
@@ -138,7 +138,7 @@ export class SliceEvents {
       else {
         const tb = ts[begins[bi]];
         const te = endTime(ends[ei]);
-        takeBegin = tb < te || (tb === te && nameId[begins[bi]] === nameId[ends[ei]]);
+        takeBegin = tb < te || (tb === te && nameId[begins[bi]] === nameId[ends[ei]] && argsHash[begins[bi]] === argsHash[ends[ei]]);
       }
       if (takeBegin) {
         const i = begins[bi++];

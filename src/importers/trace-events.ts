@@ -6,21 +6,23 @@
 //   - pass 1 reads every event once (trace-events-reader.ts) and keeps only what is small: thread
 //     and process names, the stack nodes of embedded CPU profiles and where their chunks lie, and a
 //     count of each thread's duration events;
-//   - the thread: `--thread` (a name, a tid, or pid:tid), else the main thread: among threads with
-//     a CPU profile, CrRendererMain, else the one with the most samples; without any CPU profile,
-//     the thread named CrRendererMain, JavaScriptMainThread (Node) or main (loopscope's collector),
-//     else the one with the most duration events;
+//   - the thread: `--thread` (a name, a tid, or pid:tid), else the main thread: threads with
+//     samples (an embedded CPU profile, or the format's own `samples`) before the others; within
+//     each group the thread named CrRendererMain, JavaScriptMainThread (Node) or main (loopscope's
+//     collector), else the one with the most samples, then the most duration events;
 //   - pass 2: a CPU profile's samples go through the core like a .cpuprofile's (V8's (idle),
-//     (program) and (garbage collector) keep their meaning, trace-events-cpu.ts); a thread with only
-//     duration events is read again for them (trace-events-slices.ts).
+//     (program) and (garbage collector) keep their meaning, trace-events-cpu.ts); `samples` with
+//     `stackFrames` are read again (trace-events-samples.ts), as are the duration events of a
+//     thread that has nothing else (trace-events-slices.ts).
 
 import type { ByteSource } from '../core/source.js';
 import { readFully } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { InputError, type ImportOptions, type Profile } from '../model.js';
-import type { JsonValue } from './json-scan.js';
+import { parseValue, type JsonValue } from './json-scan.js';
 import { EmbeddedProfile, importEmbeddedProfile } from './trace-events-cpu.js';
 import { readEvents, type EventArray, type ReadSummary } from './trace-events-reader.js';
+import { StackSamples } from './trace-events-samples.js';
 import { SliceEvents } from './trace-events-slices.js';
 
 type Obj = Record<string, unknown>;
@@ -34,6 +36,8 @@ interface Thread {
   tid: string;
   name: string;
   slices: number;
+  /** Entries of the top-level `samples` array (the format's own sampled profiles). */
+  sampled: number;
   /** The largest CPU profile of the thread, if any. */
   profile?: EmbeddedProfile;
 }
@@ -58,7 +62,7 @@ export async function importTraceEvents(
     const tid = String(e.tid ?? '');
     const key = `${pid}:${tid}`;
     let thread = threads.get(key);
-    if (!thread) threads.set(key, (thread = { key, pid, tid, name: '', slices: 0 }));
+    if (!thread) threads.set(key, (thread = { key, pid, tid, name: '', slices: 0, sampled: 0 }));
     return thread;
   };
   const summary = await readEvents(source, array, core.windowBytes, (value, start, end) => {
@@ -85,12 +89,19 @@ export async function importTraceEvents(
       profile.whole(e, start, end, threadOf(e).key, name);
     }
   });
-  if (summary.events === 0) throw new InputError(`${name}: Chrome trace events: the event array is empty`);
+  // The format's own samples, beside the events (Hermes writes them).
+  const samplesArray = keys && keys.get('samples')?.first === '[' && keys.get('stackFrames')?.first === '{' ? valueArray(keys.get('samples')!) : undefined;
+  if (samplesArray) {
+    await readEvents(source, samplesArray, core.windowBytes, (value) => {
+      if (typeof value === 'object' && value !== null) threadOf(value as Obj).sampled++;
+    });
+  }
+  if (summary.events === 0 && !samplesArray) throw new InputError(`${name}: Chrome trace events: the event array is empty`);
   for (const profile of profiles.values()) {
     const thread = threads.get(profile.thread);
     if (thread && profile.samples > (thread.profile?.samples ?? 0)) thread.profile = profile;
   }
-  const candidates = [...threads.values()].filter((t) => t.profile || t.slices > 0);
+  const candidates = [...threads.values()].filter((t) => t.profile || t.sampled > 0 || t.slices > 0);
   if (candidates.length === 0) {
     const orphan = [...profiles.values()].find((p) => p.thread === '');
     if (orphan) throw new InputError(`${name}: Chrome trace events: ProfileChunk events of profile ${orphan.id} without its Profile event`);
@@ -106,19 +117,35 @@ export async function importTraceEvents(
   if (thread.profile) {
     return importEmbeddedProfile(source, core, thread.profile, `Chrome trace, CPU profile of thread ${label}${note}`);
   }
+  if (thread.sampled > 0 && samplesArray) {
+    const stackFrames = (await parseValue(source, 'stackFrames', keys!.get('stackFrames')!)) as Record<string, unknown>;
+    const samples = new StackSamples(stackFrames, name);
+    await readEvents(source, samplesArray, core.windowBytes, (value) => {
+      if (isOnThread(value, thread)) samples.add(value as Obj);
+    });
+    return samples.finish(core, `Chrome trace, samples of thread ${label}${note}`);
+  }
   const slices = new SliceEvents();
   await readEvents(source, array, core.windowBytes, (value) => {
-    const e = value as Obj;
-    if (typeof e === 'object' && e !== null && String(e.pid ?? '') === thread.pid && String(e.tid ?? '') === thread.tid) slices.add(e);
+    if (isOnThread(value, thread)) slices.add(value as Obj);
   });
   return slices.finish(core, name, `Chrome trace, duration events of thread ${label}${note}`);
+}
+
+function isOnThread(value: unknown, thread: Thread): boolean {
+  const e = value as Obj;
+  return typeof e === 'object' && e !== null && String(e.pid ?? '') === thread.pid && String(e.tid ?? '') === thread.tid;
+}
+
+function valueArray(value: JsonValue): EventArray {
+  return { start: value.start + 1, end: value.end - 1, mayBeUnterminated: false };
 }
 
 /** The object form: `traceEvents` must be an array (the structural scan has checked the rest). */
 function objectArray(name: string, keys: Map<string, JsonValue>): EventArray {
   const value = keys.get('traceEvents')!;
   if (value.first !== '[') throw new InputError(`${name}: "traceEvents" at byte ${value.start} is not an array`);
-  return { start: value.start + 1, end: value.end - 1, mayBeUnterminated: false };
+  return valueArray(value);
 }
 
 /** The array form: from the '[' to the end of the file. */
@@ -139,18 +166,20 @@ function formNote(summary: ReadSummary): string {
 }
 
 function describe(t: Thread): string {
-  const what = t.profile ? `CPU profile, ${t.profile.samples} samples` : `${t.slices} duration events`;
+  const what = t.profile ? `CPU profile, ${t.profile.samples} samples` : t.sampled ? `${t.sampled} samples` : `${t.slices} duration events`;
   return `${t.name ? `"${t.name}" ` : ''}(pid ${t.pid}, tid ${t.tid}: ${what})`;
 }
 
-/** Main-thread names first, then CPU profiles by samples, then threads by duration events. */
+const samplesOf = (t: Thread) => t.profile?.samples ?? t.sampled;
+
+/** Sampled threads first; among them and then among the rest, main-thread names, then the busiest. */
 function rank(a: Thread, b: Thread): number {
   const mainA = MAIN_THREAD_NAMES.indexOf(a.name);
   const mainB = MAIN_THREAD_NAMES.indexOf(b.name);
   return (
-    Number(!!b.profile) - Number(!!a.profile) ||
+    Number(samplesOf(b) > 0) - Number(samplesOf(a) > 0) ||
     (mainA < 0 ? 99 : mainA) - (mainB < 0 ? 99 : mainB) ||
-    (b.profile?.samples ?? 0) - (a.profile?.samples ?? 0) ||
+    samplesOf(b) - samplesOf(a) ||
     b.slices - a.slices
   );
 }
