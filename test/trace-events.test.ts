@@ -526,7 +526,7 @@ test('a real CPU profile as DevTools Profile/ProfileChunk events: the .cpuprofil
 test('bad trace files are rejected with one line saying what and where', () => {
   const dir = tempDir();
   const cases: [string, string, RegExp][] = [
-    ['[{"ph":"X","name":"a","ts":1,"dur":2,"pid":1,"tid":1},{"ph":"X","name":"b" "ts":3}]', 'bad-event', /event 1 at byte 54 is not valid JSON/],
+    ['[{"ph":"X","name":"a","ts":1,"dur":2,"pid":1,"tid":1},{"ph":"X","name":"b" "ts":3}]', 'bad-event', /the event at byte 54 is not valid JSON/],
     ['[{"ph":"X","name":"a","ts":1,"dur":2,"pid":1,"tid":1}, 42]', 'number', /event 1 at byte 55 is not an object \(starts with '4'\)/],
     ['[{"ph":"X","name":"a","ts":1,"dur":2,"pid":1,"tid":1}] x', 'trailing', /unexpected 'x' at byte 55 after the end of the event array/],
     ['{"traceEvents": [{"ph":"X","name":"a","ts":1', 'truncated-object', /truncated: the JSON document ends at byte 44 inside the value of "traceEvents"/],

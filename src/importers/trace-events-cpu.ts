@@ -11,6 +11,7 @@ import type { Core } from '../core/wasm.js';
 import { InputError, type Profile } from '../model.js';
 import { FrameTable } from './frames.js';
 import { beginTables, readTables, type Tree } from './tables.js';
+import { parseEvent } from './trace-events-reader.js';
 
 type Obj = Record<string, unknown>;
 
@@ -64,14 +65,15 @@ export class EmbeddedProfile {
     if (typeof data?.startTime === 'number') this.startTime = data.startTime;
   }
 
-  /** A `ProfileChunk` event at [start, end). */
-  chunk(event: Obj, start: number, end: number, name: string): void {
+  /** A `ProfileChunk` event at [start, end); `sampleCount` when its samples were left unparsed. */
+  chunk(event: Obj, start: number, end: number, name: string, sampleCount?: number): void {
     const data = dataOf(event);
     const cpu = data?.cpuProfile as Obj | undefined;
     this.addNodes(cpu?.nodes, `ProfileChunk at byte ${start}`, name);
     const samples = cpu?.samples;
-    if (Array.isArray(samples) && samples.length) {
-      this.samples += samples.length;
+    const count = sampleCount ?? (Array.isArray(samples) ? samples.length : 0);
+    if (count > 0) {
+      this.samples += count;
       this.chunks.push({ start, end, ts: Number(event.ts) || 0 });
     }
     if (typeof data?.endTime === 'number') this.endTime = data.endTime;
@@ -88,6 +90,71 @@ export class EmbeddedProfile {
     this.samples += Array.isArray(cpu.samples) ? cpu.samples.length : 0;
     this.chunks.push({ start, end, ts: Number(event.ts) || 0 });
   }
+}
+
+// A chunk's bulk is its number arrays. Pass 1 parses the chunk without them (it needs only the
+// nodes and a count), pass 2 parses only them: each byte of a large trace is parsed once.
+const BULK_KEYS = ['samples', 'timeDeltas', 'lines'] as const;
+type Bulk = Partial<Record<(typeof BULK_KEYS)[number], { start: number; end: number }>>;
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** Where `"key": [...]` lies in a ProfileChunk's text, when it holds no nested value. */
+function findNumberArray(text: string, key: string): { start: number; end: number } | undefined {
+  const quoted = `"${key}"`;
+  for (let at = text.indexOf(quoted); at >= 0; at = text.indexOf(quoted, at + 1)) {
+    let p = at + quoted.length;
+    while (isSpace(text.charCodeAt(p))) p++;
+    if (text.charCodeAt(p++) !== 0x3a) continue; // a string "samples", not the key
+    while (isSpace(text.charCodeAt(p))) p++;
+    if (text.charCodeAt(p) !== 0x5b) continue;
+    const end = text.indexOf(']', p);
+    const open = text.indexOf('[', p + 1);
+    const quote = text.indexOf('"', p);
+    // Numbers only: nothing nested, no string before the closing bracket.
+    if (end < 0 || (open >= 0 && open < end) || (quote >= 0 && quote < end)) return undefined;
+    return { start: p, end: end + 1 };
+  }
+  return undefined;
+}
+
+/** The number arrays of a ProfileChunk event's text (undefined: not one, or not plainly laid out). */
+function bulkOf(text: string): Bulk | undefined {
+  if (!text.includes('"ProfileChunk"')) return undefined;
+  const bulk: Bulk = {};
+  for (const key of BULK_KEYS) bulk[key] = findNumberArray(text, key);
+  return bulk.samples ? bulk : undefined;
+}
+
+function countNumbers(text: string, range: { start: number; end: number }): number {
+  let commas = 0;
+  for (let at = text.indexOf(',', range.start); at >= 0 && at < range.end; at = text.indexOf(',', at + 1)) commas++;
+  return commas > 0 || /\d/.test(text.slice(range.start, Math.min(range.end, range.start + 32))) ? commas + 1 : 0;
+}
+
+/**
+ * Pass 1 of a large ProfileChunk: the event parsed without its number arrays, and its sample count;
+ * undefined when the text is not laid out plainly enough (then it is parsed whole).
+ */
+export function chunkWithoutBulk(text: string): { event: Obj; samples: number } | undefined {
+  const bulk = bulkOf(text);
+  if (!bulk) return undefined;
+  const ranges = Object.values(bulk).filter((r) => r !== undefined).sort((a, b) => a.start - b.start);
+  let reduced = '';
+  let from = 0;
+  for (const r of ranges) {
+    reduced += text.slice(from, r.start) + '[]';
+    from = r.end;
+  }
+  reduced += text.slice(from);
+  let event: unknown;
+  try {
+    event = JSON.parse(reduced);
+  } catch {
+    return undefined;
+  }
+  if (typeof event !== 'object' || event === null || (event as Obj).name !== 'ProfileChunk') return undefined;
+  return { event: event as Obj, samples: countNumbers(text, bulk.samples!) };
 }
 
 function dataOf(event: Obj): Obj | undefined {
@@ -160,14 +227,26 @@ export async function importEmbeddedProfile(source: ByteSource, core: Core, prof
   let count = 0;
   c.pairBegin(1, startTime, profile.endTime);
   for (const chunk of chunks) {
-    const event = JSON.parse(decoder.decode(await readRange(source, chunk.start, chunk.end))) as Obj;
-    const data = dataOf(event);
-    const cpu = data?.cpuProfile as Obj | undefined;
-    const samples = cpu?.samples;
-    // Chunks carry their deltas beside the cpuProfile; the whole-profile form inside it.
-    const deltas = data?.timeDeltas ?? cpu?.timeDeltas;
-    const lines = cpu?.lines;
-    const where = `${String(event.name)} at byte ${chunk.start}`;
+    const text = decoder.decode(await readRange(source, chunk.start, chunk.end));
+    const bulk = bulkOf(text);
+    let samples: unknown;
+    let deltas: unknown;
+    let lines: unknown;
+    let where: string;
+    const part = (range: { start: number; end: number } | undefined) => (range ? parseEvent(name, text.slice(range.start, range.end), chunk.start) : undefined);
+    if (bulk?.timeDeltas) {
+      [samples, deltas, lines] = [part(bulk.samples), part(bulk.timeDeltas), part(bulk.lines)];
+      where = `ProfileChunk at byte ${chunk.start}`;
+    } else {
+      const event = parseEvent(name, text, chunk.start) as Obj;
+      const data = dataOf(event);
+      const cpu = data?.cpuProfile as Obj | undefined;
+      samples = cpu?.samples;
+      // Chunks carry their deltas beside the cpuProfile; the whole-profile form inside it.
+      deltas = data?.timeDeltas ?? cpu?.timeDeltas;
+      lines = cpu?.lines;
+      where = `${String(event.name)} at byte ${chunk.start}`;
+    }
     if (!Array.isArray(samples)) continue;
     if (!Array.isArray(deltas) || deltas.length !== samples.length) {
       throw new InputError(`${name}: ${where} has ${samples.length} samples but ${Array.isArray(deltas) ? deltas.length : 'no'} timeDeltas`);

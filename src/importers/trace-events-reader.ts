@@ -27,8 +27,17 @@ export interface ReadSummary {
   droppedBytes: number;
 }
 
-/** Called with each parsed event and the byte range it came from. */
-export type EventHandler = (event: unknown, start: number, end: number) => void;
+/** Called with each event's text and the byte range it came from; `parse` parses it (or a part). */
+export type EventHandler = (text: string, start: number, end: number) => void;
+
+/** JSON.parse of an event's text, failing with the event's place. */
+export function parseEvent(name: string, text: string, start: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${name}: the event at byte ${start} is not valid JSON (${(error as Error).message})`);
+  }
+}
 
 const SPACE = new Uint8Array(256);
 for (const b of [0x20, 0x0a, 0x0d, 0x09]) SPACE[b] = 1;
@@ -51,13 +60,7 @@ export async function readEvents(source: ByteSource, array: EventArray, windowBy
   let eventStart = -1; // absolute offset of the current event's '{'
 
   const emit = (bytes: Uint8Array, end: number): void => {
-    let value: unknown;
-    try {
-      value = JSON.parse(decoder.decode(bytes));
-    } catch (error) {
-      throw new InputError(`${name}: event ${events} at byte ${eventStart} is not valid JSON (${(error as Error).message})`);
-    }
-    onEvent(value, eventStart, end);
+    onEvent(decoder.decode(bytes), eventStart, end);
     events++;
   };
   const keep = (bytes: Uint8Array): void => {

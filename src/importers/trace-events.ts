@@ -20,8 +20,8 @@ import { readFully } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { InputError, type ImportOptions, type Profile } from '../model.js';
 import { parseValue, type JsonValue } from './json-scan.js';
-import { EmbeddedProfile, importEmbeddedProfile } from './trace-events-cpu.js';
-import { readEvents, type EventArray, type ReadSummary } from './trace-events-reader.js';
+import { chunkWithoutBulk, EmbeddedProfile, importEmbeddedProfile } from './trace-events-cpu.js';
+import { parseEvent, readEvents, type EventArray, type ReadSummary } from './trace-events-reader.js';
 import { StackSamples } from './trace-events-samples.js';
 import { SliceEvents } from './trace-events-slices.js';
 
@@ -65,7 +65,10 @@ export async function importTraceEvents(
     if (!thread) threads.set(key, (thread = { key, pid, tid, name: '', slices: 0, sampled: 0 }));
     return thread;
   };
-  const summary = await readEvents(source, array, core.windowBytes, (value, start, end) => {
+  const summary = await readEvents(source, array, core.windowBytes, (text, start, end) => {
+    // Large events are CPU profile chunks: parsed here without their samples (see chunkWithoutBulk).
+    const chunk = text.length > 4096 ? chunkWithoutBulk(text) : undefined;
+    const value = chunk ? chunk.event : parseEvent(name, text, start);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
     const e = value as Obj;
     const ph = e.ph;
@@ -82,7 +85,7 @@ export async function importTraceEvents(
       let profile = profiles.get(id);
       if (!profile) profiles.set(id, (profile = new EmbeddedProfile(String(e.id ?? ''))));
       if (eventName === 'Profile') profile.begin(e, threadOf(e).key);
-      else profile.chunk(e, start, end, name);
+      else profile.chunk(e, start, end, name, chunk?.samples);
     } else if (eventName === 'CpuProfile') {
       const profile = new EmbeddedProfile(`CpuProfile ${wholeProfiles + 1}`);
       profiles.set(`whole:${wholeProfiles++}`, profile);
@@ -92,7 +95,8 @@ export async function importTraceEvents(
   // The format's own samples, beside the events (Hermes writes them).
   const samplesArray = keys && keys.get('samples')?.first === '[' && keys.get('stackFrames')?.first === '{' ? valueArray(keys.get('samples')!) : undefined;
   if (samplesArray) {
-    await readEvents(source, samplesArray, core.windowBytes, (value) => {
+    await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
+      const value = parseEvent(name, text, start);
       if (typeof value === 'object' && value !== null) threadOf(value as Obj).sampled++;
     });
   }
@@ -120,13 +124,17 @@ export async function importTraceEvents(
   if (thread.sampled > 0 && samplesArray) {
     const stackFrames = (await parseValue(source, 'stackFrames', keys!.get('stackFrames')!)) as Record<string, unknown>;
     const samples = new StackSamples(stackFrames, name);
-    await readEvents(source, samplesArray, core.windowBytes, (value) => {
+    await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
+      const value = parseEvent(name, text, start);
       if (isOnThread(value, thread)) samples.add(value as Obj);
     });
     return samples.finish(core, `Chrome trace, samples of thread ${label}${note}`);
   }
   const slices = new SliceEvents();
-  await readEvents(source, array, core.windowBytes, (value) => {
+  await readEvents(source, array, core.windowBytes, (text, start) => {
+    // Only B, E and X events matter now: the others are not parsed again.
+    if (!/"ph"\s*:\s*"[BEX]"/.test(text)) return;
+    const value = parseEvent(name, text, start);
     if (isOnThread(value, thread)) slices.add(value as Obj);
   });
   return slices.finish(core, name, `Chrome trace, duration events of thread ${label}${note}`);
