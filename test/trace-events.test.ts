@@ -520,6 +520,31 @@ test('a real CPU profile as DevTools Profile/ProfileChunk events: the .cpuprofil
   }
 });
 
+test("a chunk's per-sample `lines` become the node's line ticks, its deltas chain from the Profile's startTime", async () => {
+  const dir = tempDir();
+  const path = join(dir, 'lines.json');
+  const frame = (functionName: string, url = '') => ({ functionName, url, scriptId: url ? 7 : 0, lineNumber: url ? 1 : -1, columnNumber: url ? 4 : -1 });
+  const events = [
+    { pid: 1, tid: 1, ph: 'P', name: 'Profile', id: '0x2', ts: 1000, args: { data: { startTime: 1000 } } },
+    {
+      pid: 1, tid: 5, ph: 'P', name: 'ProfileChunk', id: '0x2', ts: 1100,
+      args: { data: { cpuProfile: { nodes: [{ id: 1, callFrame: frame('(root)') }, { id: 2, parent: 1, callFrame: frame('work', 'file:///srv/a.js') }], samples: [2, 2], lines: [3, 3] }, timeDeltas: [10, 20] } },
+    },
+    {
+      pid: 1, tid: 5, ph: 'P', name: 'ProfileChunk', id: '0x2', ts: 1200,
+      args: { data: { cpuProfile: { nodes: [{ id: 3, parent: 1, callFrame: frame('(idle)') }], samples: [2, 3], lines: [4, 0] }, timeDeltas: [30, 40], endTime: 1150 } },
+    },
+  ];
+  writeFileSync(path, JSON.stringify(events));
+  const profile = await profileOf(path);
+  const work = profile.nodeFrame.findIndex((f) => profile.frames[f].name === 'work');
+  assert.deepEqual([...profile.nodeLineTicks[work]!], [3, 2, 4, 1]);
+  // Samples at 1010, 1030, 1060 (work) and 1100 (idle); the last lasts until endTime 1150.
+  assert.deepEqual([...profile.nodeSelfMs].map((ms) => Math.round(ms * 1000)), [...profile.nodeFrame].map((f) => ({ work: 90, '(idle)': 50 })[profile.frames[f].name] ?? 0));
+  assert.equal(profile.frames[profile.nodeFrame[work]].file, '/srv/a.js');
+  assert.equal(profile.frames[profile.nodeFrame[work]].line, 2);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Bad input: one line, exit code 2
 
