@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { ProfileType } from '../src/importers/pprof.js';
 import type { JsonReport } from '../src/reports/json.js';
-import { markedLine, programPath, record, runCli, tempDir } from './support.js';
+import { corpus, markedLine, programPath, record, runCli, tempDir } from './support.js';
 
 const tmp = tempDir();
 
@@ -84,6 +84,28 @@ test('@datadog/pprof: labels are read; --thread keeps the samples of the thread 
   const other = runCli(['analyze', path, '--thread', 'worker-1']);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /no samples on thread "worker-1"; the thread labels name Main Event Loop/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Go's runtime/pprof (the corpus's simple.prof): samples/count and cpu/nanoseconds
+
+test('Go runtime/pprof: cpu by default, samples counted by its samples type, --sample-type samples', () => {
+  const path = join(corpus, 'speedscope', 'pprof', 'simple.prof');
+  const raw = ProfileType.toObject(ProfileType.decode(gunzipSync(readFileSync(path))), { defaults: true, arrays: true }) as {
+    sample: { value: number[] }[];
+  };
+  const sum = (k: number) => raw.sample.reduce((s, x) => s + x.value[k], 0);
+  const cpu = analyze(path);
+  assert.ok(near(cpu.totals.wallMs, sum(1) / 1e6, 1e-6));
+  assert.equal(cpu.totals.samples, sum(0));
+  const samples = analyze(path, ['--sample-type', 'samples']);
+  assert.equal(samples.unit, 'count');
+  assert.equal(samples.totals.self, sum(0));
+  // Go samples every 10 ms: both types rank the lines alike.
+  assert.deepEqual(
+    samples.lines.map((l) => `${l.function}:${l.line}`),
+    cpu.lines.map((l) => `${l.function}:${l.line}`),
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
