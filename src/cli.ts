@@ -27,6 +27,7 @@ program
   .argument('<file...>', 'a .cpuprofile from node --cpu-prof, the inspector or DevTools')
   .option('--json', 'print the report as JSON (see SPEC.md for the contract)')
   .option('--speedscope <out.json>', 'also write a speedscope file for the flame graph')
+  .option('--pprof <out.pb.gz>', 'also write a gzipped pprof profile (go tool pprof reads it)')
   .option('--top <n>', 'how many lines to show', '20')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse').choices(['critical', 'warning', 'info']))
   .option('--thread <name|tid>', 'trace events: the thread to analyse (default: the main thread)')

@@ -1,5 +1,6 @@
 // The shapes every stage shares: importers produce a Profile, analysis turns it into an Analysis,
-// reports render an Analysis. Times are milliseconds (f64) throughout.
+// reports render an Analysis. Times are milliseconds (f64) throughout; a profile of bytes or counts
+// (a heap profile, a pprof sample type that is not time) says so in Profile.unit.
 
 /** What kind of code a frame is; decides which share a sample counts as and who it is charged to. */
 export type FrameKind =
@@ -47,11 +48,22 @@ export interface Timeline {
   resolutionMs: number;
 }
 
+/**
+ * What a profile's values measure: time (ms), bytes allocated, or a count. The tables keep their
+ * `Ms` names whatever the unit: in a bytes profile nodeSelfMs holds bytes, a line's userMs /
+ * systemMs / idleMs hold bytes by share, and nothing in it is time.
+ */
+export type ValueUnit = 'ms' | 'bytes' | 'count';
+
+export const unitOf = (profile: Pick<Profile, 'unit'>): ValueUnit => profile.unit ?? 'ms';
+
 /** The core tables of one thread of one profile. Node tables are indexed by node index. */
 export interface Profile {
   /** What was read, for messages: a path or a name. */
   source: string;
   format: string;
+  /** What the values measure; absent: time in ms. */
+  unit?: ValueUnit;
   frames: Frame[];
   /** Parent node index, -1 for the root. Parents always precede their children. */
   nodeParent: Int32Array;

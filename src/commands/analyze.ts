@@ -3,14 +3,17 @@
 import { basename } from 'node:path';
 import { analyzePath } from '../analyze.js';
 import { InputError, type ImportOptions, type Severity } from '../model.js';
+import { fileSources } from '../recording/source.js';
 import { jsonReport } from '../reports/json.js';
 import { writeAtomically } from '../reports/output.js';
+import { pprofGzipped } from '../reports/pprof.js';
 import { speedscopeChunks } from '../reports/speedscope.js';
 import { terminalReport } from '../reports/terminal.js';
 
 export interface AnalyzeCommandOptions extends ImportOptions {
   json?: boolean;
   speedscope?: string;
+  pprof?: string;
   top: string;
   failOn?: Severity;
 }
@@ -34,6 +37,7 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   if (options.speedscope) {
     await writeAtomically(options.speedscope, speedscopeChunks(analysis, input === '-' ? 'stdin' : basename(input)));
   }
+  if (options.pprof) await writeAtomically(options.pprof, [await pprofGzipped(analysis, fileSources())]);
   if (options.json) process.stdout.write(JSON.stringify(jsonReport(analysis), null, 2) + '\n');
   else process.stdout.write(terminalReport(analysis, { top, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
   const limit = options.failOn ? SEVERITIES.indexOf(options.failOn) : -1;

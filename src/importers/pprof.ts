@@ -1,21 +1,24 @@
-// pprof profiles (github.com/google/pprof, proto/profile.proto): Go's runtime/pprof, pprof-nodejs,
-// py-spy and others; gzip-compressed (as pprof writes them) or not.
+// pprof profiles (github.com/google/pprof, proto/profile.proto): Go's runtime/pprof, @datadog/pprof
+// (Node's wall and cpu profiles), C++ profilers and others; gzip-compressed (as pprof writes them)
+// or not.
 //
 // A sample's locations are leaf first; a location's lines are its inlined frames, innermost first.
-// Both are reversed into stacks outermost first. A frame is a function (name, file, start line; the
-// line of the call when the start line is unknown); a location without lines is named by its address
-// and the file its mapping maps (`0x4a2f10 in libc.so.6`).
+// Both are reversed into stacks outermost first. A frame is a function at one line, as `pprof -lines`
+// shows them: the leaf's line is where the value was taken, a caller's the line of its call, so the
+// per-line table needs no call-site lookup. A location without lines (a binary without symbols) is
+// named by its address and the file its mapping maps: `0x4005d0 (libfoo.so)`.
 //
-// The value read is the default sample type as pprof chooses it: `default_sample_type` when set,
-// else the last one. Time types (nanoseconds, microseconds, milliseconds, seconds) become µs; any
-// other unit is kept as a weight with 1 unit = 1 µs, which the format string says. The samples have
-// no timestamps: each follows the previous one (time = running sum of the values).
+// The value read is the sample type pprof picks (`default_sample_type` when set, else the last) or
+// the one asked for. Time types become ms; bytes and counts stay in their unit (Profile.unit), the
+// detectors then stay silent. The samples have no timestamps: each follows the previous one (the
+// "time" axis is the running sum of the values). Labels are kept for one choice: `--thread` keeps
+// the samples whose thread label names that thread.
 
 import protobuf from 'protobufjs/light.js';
 import type { ByteSource } from '../core/source.js';
 import { readRange } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
-import { InputError, type Profile } from '../model.js';
+import { InputError, type ImportOptions, type Profile, type ValueUnit } from '../model.js';
 import { internForeign } from './folded.js';
 import { ProfileBuilder } from './tables.js';
 
@@ -31,7 +34,7 @@ const I64 = 'int64';
 const repeated = (type: string, id: number) => ({ rule: 'repeated', type, id });
 const one = (type: string, id: number) => ({ type, id });
 
-/** The parts of profile.proto the importer reads (unknown fields are skipped when decoding). */
+/** The parts of profile.proto loopscope reads and writes (unknown fields are skipped when decoding). */
 const root = protobuf.Root.fromJSON({
   nested: {
     Profile: {
@@ -50,30 +53,38 @@ const root = protobuf.Root.fromJSON({
       },
     },
     ValueType: { fields: { type: one(I64, 1), unit: one(I64, 2) } },
-    Sample: { fields: { locationId: repeated(U64, 1), value: repeated(I64, 2) } },
-    Mapping: { fields: { id: one(U64, 1), memoryStart: one(U64, 2), filename: one(I64, 5) } },
+    Sample: { fields: { locationId: repeated(U64, 1), value: repeated(I64, 2), label: repeated('Label', 3) } },
+    Label: { fields: { key: one(I64, 1), str: one(I64, 2), num: one(I64, 3), numUnit: one(I64, 4) } },
+    Mapping: { fields: { id: one(U64, 1), memoryStart: one(U64, 2), memoryLimit: one(U64, 3), fileOffset: one(U64, 4), filename: one(I64, 5) } },
     Location: { fields: { id: one(U64, 1), mappingId: one(U64, 2), address: one(U64, 3), line: repeated('Line', 4) } },
     Line: { fields: { functionId: one(U64, 1), line: one(I64, 2), column: one(I64, 3) } },
     Function: { fields: { id: one(U64, 1), name: one(I64, 2), systemName: one(I64, 3), filename: one(I64, 4), startLine: one(I64, 5) } },
   },
 });
-/** The Profile message of that schema (also writes profiles, in tests). */
+/** The Profile message of that schema (the `--pprof` export writes it too). */
 export const ProfileType = root.lookupType('Profile');
 
 interface ValueType {
   type: number;
   unit: number;
 }
+interface Label {
+  key: number;
+  str: number;
+  num: number;
+}
 interface PprofProfile {
   sampleType: ValueType[];
-  sample: { locationId: number[]; value: number[] }[];
+  sample: { locationId: number[]; value: number[]; label: Label[] }[];
   mapping: { id: number; filename: number }[];
   location: { id: number; mappingId: number; address: number; line: { functionId: number; line: number; column: number }[] }[];
   function: { id: number; name: number; systemName: number; filename: number; startLine: number }[];
   stringTable: string[];
   defaultSampleType: number;
+  durationNanos: number;
 }
 
+/** Microseconds per unit of each time unit pprof writers use. */
 const TIME_UNITS_US: Record<string, number> = {
   nanoseconds: 1e-3,
   ns: 1e-3,
@@ -84,6 +95,9 @@ const TIME_UNITS_US: Record<string, number> = {
   seconds: 1e6,
   s: 1e6,
 };
+
+/** A label key that names the thread a sample was taken on (@datadog/pprof: "thread name", "thread id"). */
+const THREAD_LABEL = /^thread([ _.-]?(name|id))?$/i;
 
 /**
  * The one place that decompresses gzip: DecompressionStream, the same in Node and in the browser,
@@ -122,7 +136,7 @@ function decode(bytes: Uint8Array): PprofProfile {
   return ProfileType.toObject(message, { defaults: true, arrays: true }) as unknown as PprofProfile;
 }
 
-export async function importPprof(source: ByteSource, core: Core): Promise<Profile> {
+export async function importPprof(source: ByteSource, core: Core, options: ImportOptions = {}): Promise<Profile> {
   const name = source.name;
   if (source.size > MAX_PPROF_BYTES) {
     throw new InputError(`${name}: ${Math.round(source.size / 2 ** 20)} MB, too large for a pprof profile (at most ${MAX_PPROF_BYTES / 2 ** 20} MB)`);
@@ -139,10 +153,18 @@ export async function importPprof(source: ByteSource, core: Core): Promise<Profi
   if (p.sampleType.length === 0 && p.sample.length === 0) {
     throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (no sample_type)`);
   }
-  return buildProfile(p, name, core);
+  return buildProfile(p, name, core, options);
 }
 
-function buildProfile(p: PprofProfile, name: string, core: Core): Profile {
+/** The unit loopscope reports a pprof unit in, and the factor to the core's µs (its "time" axis). */
+export function pprofUnit(unit: string): { unit: ValueUnit; toUs: number } {
+  const us = TIME_UNITS_US[unit.toLowerCase()];
+  if (us !== undefined) return { unit: 'ms', toUs: us };
+  // Non-time values pass through the core as if µs were ms: the Profile's "ms" then hold the value.
+  return { unit: unit.toLowerCase() === 'bytes' ? 'bytes' : 'count', toUs: 1000 };
+}
+
+function buildProfile(p: PprofProfile, name: string, core: Core, options: ImportOptions): Profile {
   const strings = p.stringTable;
   const str = (index: number, field: string): string => {
     if (!Number.isInteger(index) || index < 0 || index >= strings.length) {
@@ -151,15 +173,16 @@ function buildProfile(p: PprofProfile, name: string, core: Core): Profile {
     return strings[index];
   };
   if (p.sampleType.length === 0) throw new InputError(`${name}: pprof profile without sample_type`);
-  let typeIndex = p.sampleType.length - 1;
-  if (p.defaultSampleType) {
-    const wanted = str(p.defaultSampleType, 'default_sample_type');
-    const i = p.sampleType.findIndex((t) => strings[t.type] === wanted);
-    if (i >= 0) typeIndex = i;
-  }
-  const type = str(p.sampleType[typeIndex].type, `sample_type[${typeIndex}].type`);
-  const unit = str(p.sampleType[typeIndex].unit, `sample_type[${typeIndex}].unit`);
-  const toUs = TIME_UNITS_US[unit.toLowerCase()];
+  const types = p.sampleType.map((t, i) => ({
+    type: str(t.type, `sample_type[${i}].type`),
+    unit: str(t.unit, `sample_type[${i}].unit`),
+  }));
+  const typeIndex = chooseType(types, p.defaultSampleType ? str(p.defaultSampleType, 'default_sample_type') : '', options.sampleType, name);
+  const { type, unit } = types[typeIndex];
+  const { unit: valueUnit, toUs } = pprofUnit(unit);
+  // The number of samples a record stands for, where the profile counts them (Go, @datadog/pprof).
+  const countIndex = types.findIndex((t) => /^samples?$/i.test(t.type) && t.unit.toLowerCase() === 'count');
+  const keep = threadFilter(p, str, options.thread, name);
 
   const functions = new Map<number, PprofProfile['function'][number]>();
   p.function.forEach((f) => functions.set(f.id, f));
@@ -169,7 +192,6 @@ function buildProfile(p: PprofProfile, name: string, core: Core): Profile {
   p.location.forEach((l, i) => locationIndex.set(l.id, i));
 
   const builder = new ProfileBuilder();
-  const byFunction = new Map<string, number>();
   // Frames of each location, outermost first.
   const locationFrames = new Map<number, number[]>();
   const framesOf = (id: number, where: string): number[] => {
@@ -178,43 +200,36 @@ function buildProfile(p: PprofProfile, name: string, core: Core): Profile {
     const li = locationIndex.get(id);
     if (li === undefined) throw new InputError(`${name}: ${where} is ${id}: no location with that id`);
     const loc = p.location[li];
+    const mapping = mappings.get(loc.mappingId);
+    const object = mapping ? str(mapping.filename, `mapping (id ${mapping.id}).filename`).split(/[\\/]/).pop() : '';
+    const address = `0x${loc.address.toString(16)}${object ? ` (${object})` : ''}`;
     frames = [];
     for (let k = loc.line.length - 1; k >= 0; k--) {
       const line = loc.line[k];
       const f = functions.get(line.functionId);
       if (!f) throw new InputError(`${name}: location[${li}].line[${k}].function_id is ${line.functionId}: no function with that id`);
-      const fn = str(f.name, `function (id ${f.id}).name`) || str(f.systemName, `function (id ${f.id}).system_name`);
+      const fn = str(f.name, `function (id ${f.id}).name`) || str(f.systemName, `function (id ${f.id}).system_name`) || address;
       const file = str(f.filename, `function (id ${f.id}).filename`);
-      const startLine = f.startLine > 0 ? f.startLine : line.line;
-      const key = `${fn}\u0000${file}\u0000${startLine}`;
-      let frame = byFunction.get(key);
-      if (frame === undefined) {
-        frame = internForeign(builder.frames, fn, file, startLine - 1, -1, 'native');
-        byFunction.set(key, frame);
-      }
-      frames.push(frame);
+      const at = line.line > 0 ? line.line : f.startLine;
+      frames.push(internForeign(builder.frames, fn, file, at - 1, line.line > 0 ? line.column - 1 : -1, 'native'));
     }
-    if (frames.length === 0) {
-      const mapping = mappings.get(loc.mappingId);
-      const object = mapping ? str(mapping.filename, `mapping (id ${mapping.id}).filename`) : '';
-      const base = object.split(/[\\/]/).pop();
-      const label = `0x${loc.address.toString(16)}${base ? ` in ${base}` : ''}`;
-      frames.push(internForeign(builder.frames, label, '', -1, -1, 'native'));
-    }
+    if (frames.length === 0) frames.push(internForeign(builder.frames, address, '', -1, -1, 'native'));
     locationFrames.set(id, frames);
     return frames;
   };
 
   let timeUs = 0;
-  let skipped = 0;
+  let negative = 0;
+  let records = 0;
+  const sampleCounts: number[] = [];
   const stack: number[] = [];
   p.sample.forEach((sample, i) => {
-    if (sample.value.length !== p.sampleType.length) {
-      throw new InputError(`${name}: sample[${i}].value has ${sample.value.length} values for ${p.sampleType.length} sample types`);
+    if (sample.value.length !== types.length) {
+      throw new InputError(`${name}: sample[${i}].value has ${sample.value.length} values for ${types.length} sample types`);
     }
     const value = sample.value[typeIndex];
-    if (!(value > 0)) {
-      if (value < 0) skipped++;
+    if (!(value > 0) || !keep(sample)) {
+      if (value < 0) negative++;
       return;
     }
     stack.length = 0;
@@ -222,16 +237,67 @@ function buildProfile(p: PprofProfile, name: string, core: Core): Profile {
       for (const f of framesOf(sample.locationId[k], `sample[${i}].location_id[${k}]`)) stack.push(f);
     }
     if (stack.length === 0) stack.push(internForeign(builder.frames, '(unknown)', '', -1, -1, 'native'));
-    builder.sample(builder.stack(stack), timeUs);
-    timeUs += toUs === undefined ? value : value * toUs;
+    const node = builder.stack(stack);
+    builder.sample(node, timeUs);
+    timeUs += value * toUs;
+    records++;
+    // A record that carries a value stands for at least one sample.
+    sampleCounts[node] = (sampleCounts[node] ?? 0) + (countIndex >= 0 ? Math.max(1, sample.value[countIndex]) : 1);
   });
+  if (records === 0 && options.thread !== undefined) throw new InputError(`${name}: thread ${options.thread} has no samples of ${type}`);
 
-  const what = toUs === undefined ? `${type}/${unit}: 1 ${unit || 'unit'} = 1 µs` : `${type}/${unit}`;
-  const negative = skipped ? `, ${skipped} negative samples skipped` : '';
-  return builder.finish(core, {
-    source: name,
-    format: `pprof (${what}, ${p.sample.length} samples${negative})`,
-    startUs: 0,
-    endUs: timeUs,
-  });
+  const parts = [`${type}/${unit}`, `${p.sample.length} samples`];
+  if (negative) parts.push(`${negative} negative samples skipped`);
+  if (options.thread !== undefined) parts.push(`thread ${options.thread}`);
+  const profile = builder.finish(core, { source: name, format: `pprof (${parts.join(', ')})`, startUs: 0, endUs: timeUs });
+  for (let node = 0; node < profile.nodeSamples.length; node++) profile.nodeSamples[node] = sampleCounts[node] ?? 0;
+  if (valueUnit !== 'ms') profile.unit = valueUnit;
+  return profile;
+}
+
+/** pprof's choice (default_sample_type, else the last), or the type asked for by name or type/unit. */
+function chooseType(types: { type: string; unit: string }[], defaultType: string, wanted: string | undefined, name: string): number {
+  if (wanted !== undefined) {
+    const i = types.findIndex((t) => t.type === wanted || `${t.type}/${t.unit}` === wanted);
+    if (i < 0) {
+      const available = types.map((t) => `${t.type} (${t.unit})`).join(', ');
+      throw new InputError(`${name}: no sample type "${wanted}"; the profile has ${available}`);
+    }
+    return i;
+  }
+  const i = defaultType ? types.findIndex((t) => t.type === defaultType) : -1;
+  return i >= 0 ? i : types.length - 1;
+}
+
+/** Which samples `--thread` keeps: those whose thread label (by name or id) equals it; all without it. */
+function threadFilter(
+  p: PprofProfile,
+  str: (index: number, field: string) => string,
+  thread: string | undefined,
+  name: string,
+): (sample: PprofProfile['sample'][number]) => boolean {
+  if (thread === undefined) return () => true;
+  const threadKeys = new Set<number>();
+  for (let i = 0; i < p.stringTable.length; i++) if (THREAD_LABEL.test(p.stringTable[i])) threadKeys.add(i);
+  const valueOf = (l: Label, where: string) => (l.str ? str(l.str, where) : String(l.num));
+  const seen = new Set<string>();
+  const matches = (sample: PprofProfile['sample'][number], i = -1): boolean => {
+    let found = false;
+    sample.label.forEach((l, k) => {
+      if (!threadKeys.has(l.key)) return;
+      const value = valueOf(l, `sample[${i}].label[${k}].str`);
+      if (i >= 0) seen.add(value);
+      if (value === thread) found = true;
+    });
+    return found;
+  };
+  if (!p.sample.some((s, i) => matches(s, i))) {
+    const known = [...seen].slice(0, 10).join(', ');
+    throw new InputError(
+      seen.size
+        ? `${name}: no samples on thread "${thread}"; the thread labels name ${known}`
+        : `${name}: --thread ${thread}: the profile's samples carry no thread label`,
+    );
+  }
+  return (sample) => matches(sample);
 }

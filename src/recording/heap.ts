@@ -2,36 +2,18 @@
 // sampled while it was the allocating function) into allocation sites of the program's own code.
 // Bytes allocated inside Node's internals or dependencies are charged to the innermost function of
 // the program on the stack, the way CPU time is (SPEC.md, per-line ratios). The recorder's own
-// allocations are left out. The tree is walked without recursion.
+// allocations are left out. The tree is walked without recursion; the file is parsed by the heap
+// profile importer's readHeapProfileJson.
 
-import { readFully, type ByteSource } from '../core/source.js';
+import type { ByteSource } from '../core/source.js';
 import { fileOf, frameKind } from '../importers/frames.js';
-import { InputError } from '../model.js';
+import { readHeapProfileJson, selfBytes, type HeapNode } from '../importers/heapprofile.js';
 import type { AllocationSite, HeapSummary } from './model.js';
 
-/** Heap profiles are small (one node per allocating stack); a bigger one is skipped, not read. */
-export const MAX_HEAP_PROFILE_BYTES = 256 << 20;
-
-interface HeapNode {
-  callFrame?: { functionName?: string; url?: string; lineNumber?: number; columnNumber?: number; scriptId?: string | number };
-  selfSize?: number;
-  children?: HeapNode[];
-}
+export { MAX_HEAP_PROFILE_BYTES } from '../importers/heapprofile.js';
 
 export async function readHeapProfile(source: ByteSource, samplingIntervalBytes = 0): Promise<HeapSummary> {
-  if (source.size > MAX_HEAP_PROFILE_BYTES) {
-    throw new InputError(`${source.name}: ${source.size} bytes: larger than any heap profile loopscope expects`);
-  }
-  const bytes = new Uint8Array(source.size);
-  await readFully(source, 0, bytes);
-  let root: { head?: HeapNode };
-  try {
-    root = JSON.parse(new TextDecoder().decode(bytes)) as { head?: HeapNode };
-  } catch (error) {
-    throw new InputError(`${source.name}: not valid JSON (${(error as Error).message})`);
-  }
-  if (!root?.head || typeof root.head !== 'object') throw new InputError(`${source.name}: not a heap profile (no "head")`);
-
+  const root = await readHeapProfileJson(source);
   const sites = new Map<string, AllocationSite>();
   let totalBytes = 0;
   let programBytes = 0;
@@ -52,7 +34,7 @@ export async function readHeapProfile(source: ByteSource, samplingIntervalBytes 
       site = sites.get(key) ?? null;
       if (!site) sites.set(key, (site = { file: fileOf(url), line, column, function: name || '(anonymous)', bytes: 0 }));
     }
-    const self = typeof node.selfSize === 'number' && Number.isFinite(node.selfSize) ? node.selfSize : 0;
+    const self = selfBytes(node);
     totalBytes += self;
     if (!inRecorder) {
       if (site) site.bytes += self;

@@ -1,11 +1,17 @@
 // The report JSON of SPEC.md: a stable contract; fields may be added, never renamed.
+//
+// Added: `unit` ("ms", "bytes" or "count": what the profile's values measure). A profile of bytes
+// or counts (a heap profile, a pprof sample type that is not time) has no time: its `...Ms` fields
+// are 0, and `self` on every line and in the totals holds the value in that unit.
 
-import type { Analysis, Finding, LineStat, Totals } from '../model.js';
+import { unitOf, type Analysis, type Finding, type LineStat, type Totals, type ValueUnit } from '../model.js';
 
 export interface JsonReport {
   findings: Finding[];
-  lines: LineStat[];
-  totals: Totals;
+  lines: (LineStat & { self?: number })[];
+  totals: Totals & { self?: number };
+  /** Absent in reports written before it was added: "ms". */
+  unit?: ValueUnit;
 }
 
 /** Milliseconds to the microsecond: the profiles' own resolution. */
@@ -13,23 +19,29 @@ export const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 export function jsonReport(analysis: Analysis): JsonReport {
   const { lines, totals, findings } = analysis;
+  const unit = unitOf(analysis.profile);
+  const time = unit === 'ms';
+  const ms = (value: number) => (time ? round(value) : 0);
   return {
     findings,
     lines: lines.map((l) => ({
       file: l.file,
       line: l.line,
       function: l.function,
-      userMs: round(l.userMs),
-      systemMs: round(l.systemMs),
-      idleMs: round(l.idleMs),
+      userMs: ms(l.userMs),
+      systemMs: ms(l.systemMs),
+      idleMs: ms(l.idleMs),
       samples: round(l.samples),
+      ...(time ? {} : { self: round(l.userMs + l.systemMs + l.idleMs) }),
     })),
     totals: {
-      wallMs: round(totals.wallMs),
-      userMs: round(totals.userMs),
-      systemMs: round(totals.systemMs),
-      idleMs: round(totals.idleMs),
+      wallMs: ms(totals.wallMs),
+      userMs: ms(totals.userMs),
+      systemMs: ms(totals.systemMs),
+      idleMs: ms(totals.idleMs),
       samples: totals.samples,
+      ...(time ? {} : { self: round(totals.wallMs) }),
     },
+    unit,
   };
 }

@@ -3,8 +3,11 @@
 // distinct stack with its summed weight (exact flame graph, left heavy and sandwich views), the other
 // the bounded timeline: runs of one stack merged, coarse buckets given to their dominant stack.
 // Both total weights equal the input's. Produced as text pieces, so a caller can stream it out.
+// A profile of bytes or counts keeps its unit and has no timeline (its order is not time).
 
-import type { Analysis } from '../model.js';
+import { unitOf, type Analysis } from '../model.js';
+
+const SPEEDSCOPE_UNIT = { ms: 'milliseconds', bytes: 'bytes', count: 'none' } as const;
 
 export function* speedscopeChunks(analysis: Analysis, name: string): Generator<string> {
   const { profile } = analysis;
@@ -35,11 +38,14 @@ export function* speedscopeChunks(analysis: Analysis, name: string): Generator<s
 
   const stacks: number[] = [];
   for (let i = 0; i < n; i++) if (profile.nodeSelfMs[i] > 0 || profile.nodeSamples[i] > 0) stacks.push(i);
-  yield* sampled(`${name}: by stack`, stacks, (i) => profile.nodeSelfMs[i], stackOf);
-  yield ',';
-  const { timeline } = profile;
-  const entries = Array.from({ length: timeline.count }, (_, k) => k);
-  yield* sampled(`${name}: timeline`, entries, (k) => timeline.duration[k], (k) => stackOf(timeline.node[k]));
+  const unit = unitOf(profile);
+  yield* sampled(`${name}: by stack`, stacks, (i) => profile.nodeSelfMs[i], stackOf, SPEEDSCOPE_UNIT[unit]);
+  if (unit === 'ms') {
+    yield ',';
+    const { timeline } = profile;
+    const entries = Array.from({ length: timeline.count }, (_, k) => k);
+    yield* sampled(`${name}: timeline`, entries, (k) => timeline.duration[k], (k) => stackOf(timeline.node[k]), SPEEDSCOPE_UNIT[unit]);
+  }
   yield ']}\n';
 }
 
@@ -48,10 +54,11 @@ function* sampled(
   items: number[],
   weight: (item: number) => number,
   stack: (item: number) => number[],
+  unit: string,
 ): Generator<string> {
   let total = 0;
   for (const item of items) total += weight(item);
-  yield `{"type":"sampled","name":${JSON.stringify(name)},"unit":"milliseconds","startValue":0,"endValue":${total},"samples":[`;
+  yield `{"type":"sampled","name":${JSON.stringify(name)},"unit":"${unit}","startValue":0,"endValue":${total},"samples":[`;
   const BATCH = 4096;
   for (let k = 0; k < items.length; k += BATCH) {
     yield (k ? ',' : '') + items.slice(k, k + BATCH).map((item) => JSON.stringify(stack(item))).join(',');

@@ -3,7 +3,7 @@
 // different glyph per share).
 
 import { relative, isAbsolute } from 'node:path';
-import type { Analysis, Finding, LineStat } from '../model.js';
+import { unitOf, type Analysis, type Finding, type LineStat, type ValueUnit } from '../model.js';
 
 export interface TerminalOptions {
   top: number;
@@ -24,6 +24,8 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
   const out: string[] = [];
 
   out.push(paint(COLOR.bold, `${profile.source}`) + paint(COLOR.dim, `  ${profile.format}, ${totals.samples} samples`));
+  const unit = unitOf(profile);
+  if (unit !== 'ms') return out.concat(selfValues(analysis, unit, options)).join('\n') + '\n';
   out.push(
     `wall ${ms(totals.wallMs)}  ` +
       `${paint(COLOR.user, GLYPH.user)} user ${ms(totals.userMs)} ${pct(totals.userMs)}  ` +
@@ -51,6 +53,37 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
     out.push(`${left}${b}  ${fit(where(line, options.cwd), room)}`);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * A profile of bytes or counts: what each line accounts for ("self" values in the profile's unit).
+ * Where the value was taken splits no time into user / system / idle, so there are no shares or bars.
+ */
+function selfValues(analysis: Analysis, unit: ValueUnit, options: TerminalOptions): string[] {
+  const value = unit === 'bytes' ? bytes : count;
+  const total = analysis.totals.wallMs;
+  const pct = (v: number) => `${((100 * v) / (total || 1)).toFixed(1)}%`;
+  const out = [`total ${value(total)} (${unit === 'bytes' ? 'bytes allocated' : 'counts'}, not time: no findings)`, ''];
+  const shown = analysis.lines.slice(0, options.top);
+  out.push(`Top ${shown.length} of ${analysis.lines.length} lines by ${unit === 'bytes' ? 'bytes' : 'count'}`);
+  out.push('   share        self  location');
+  const room = (options.width ?? 80) - 22;
+  for (const line of shown) {
+    const self = line.userMs + line.systemMs + line.idleMs;
+    out.push(`${pct(self).padStart(8)} ${value(self).padStart(11)}  ${fit(where(line, options.cwd), room)}`);
+  }
+  return out;
+}
+
+function bytes(value: number): string {
+  if (value < 1024) return `${Math.round(value)} B`;
+  if (value < 1 << 20) return `${(value / 1024).toFixed(1)} kB`;
+  if (value < 1 << 30) return `${(value / (1 << 20)).toFixed(1)} MB`;
+  return `${(value / (1 << 30)).toFixed(2)} GB`;
+}
+
+function count(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
 }
 
 function finding(f: Finding, n: number, options: TerminalOptions, paint: (c: string, t: string) => string): string[] {

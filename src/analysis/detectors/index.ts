@@ -4,7 +4,7 @@
 // memory / off-CPU series and the heap profile. Findings are ordered most important first:
 // severity, then impact.
 
-import type { Analysis, Finding, Severity } from '../../model.js';
+import { unitOf, type Analysis, type Finding, type Severity } from '../../model.js';
 import type { RecordingEvidence, SourceLookup } from '../../recording/model.js';
 import { stretchTasks, type StretchTasks } from '../recorded.js';
 import type { Attribution } from '../ratios.js';
@@ -40,6 +40,8 @@ const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 const weight = (f: Finding) => f.impactMs ?? -1 / (1 + (f.impactBytes ?? 0));
 
 export function detect(analysis: Analysis, attribution: Attribution, recording?: RecordingEvidence, source?: SourceLookup): Finding[] {
+  // Every detector reads time: a profile of bytes or counts (heap, allocation counts) has none.
+  if (unitOf(analysis.profile) !== 'ms') return [];
   const phases = loopPhases(analysis.profile, attribution);
   const tasks = recording?.trace
     ? stretchTasks(recording.trace, phases.stretches, THRESHOLDS.blockingStretchMs)
