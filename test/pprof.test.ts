@@ -167,7 +167,13 @@ test('a C++ profile without symbols: each location is its address and mapped fil
 // ---------------------------------------------------------------------------------------------
 // The --pprof export, read back
 
-function sameTable(back: JsonReport, original: JsonReport, what: string): void {
+/**
+ * The export read back gives the original's totals and lines. `moved`: lines whose time may land
+ * elsewhere after the round trip (JavaScript without a script URL: pprof has no way to say that a
+ * function without a file is JavaScript, so it reads back as native code and what it called is no
+ * longer charged to it).
+ */
+function sameTable(back: JsonReport, original: JsonReport, what: string, moved = (_: JsonReport['lines'][number]) => false): void {
   assert.equal(back.unit, original.unit, what);
   for (const key of ['wallMs', 'userMs', 'systemMs', 'idleMs'] as const) {
     assert.ok(near(back.totals[key], original.totals[key], 0.002), `${what}: ${key} ${back.totals[key]} vs ${original.totals[key]}`);
@@ -177,6 +183,7 @@ function sameTable(back: JsonReport, original: JsonReport, what: string): void {
   const key = (l: JsonReport['lines'][number]) => `${l.file}:${l.line} ${l.function}`;
   const lines = new Map(back.lines.map((l) => [key(l), l]));
   for (const line of original.lines) {
+    if (moved(line)) continue;
     const got = lines.get(key(line));
     assert.ok(got, `${what}: ${key(line)} missing from the export`);
     for (const share of ['userMs', 'systemMs', 'idleMs'] as const) {
@@ -185,7 +192,7 @@ function sameTable(back: JsonReport, original: JsonReport, what: string): void {
     assert.ok(near(got.self ?? 0, line.self ?? 0, 1), `${what}: ${key(line)} self`);
     assert.ok(near(got.samples, line.samples, 1), `${what}: ${key(line)} samples ${got.samples} vs ${line.samples}`);
   }
-  assert.equal(back.lines.length, original.lines.length, what);
+  if (!original.lines.some(moved)) assert.equal(back.lines.length, original.lines.length, what);
 }
 
 test('--pprof of a recorded V8 profile reads back to the same totals and per-line values', () => {
@@ -222,7 +229,15 @@ test('--pprof of a pprof and of a heap profile keeps the unit and the values', (
   const out = join(tmp, 'heap.pb.gz');
   const original = analyze(heap, ['--pprof', out]);
   assert.equal(original.unit, 'bytes');
-  sameTable(analyze(out), original, 'heap');
+  // V8 gives the module's wrapper a script id but no URL: JavaScript that pprof cannot mark as such.
+  const urlless = new Set<string>();
+  const nodes = [JSON.parse(readFileSync(heap, 'utf8')).head];
+  while (nodes.length) {
+    const { callFrame, children } = nodes.pop();
+    if (callFrame.url === '' && String(callFrame.scriptId) !== '0') urlless.add(callFrame.functionName || '(anonymous)');
+    nodes.push(...children);
+  }
+  sameTable(analyze(out), original, 'heap', (l) => l.file === '' && urlless.has(l.function));
 });
 
 test('a failed --pprof leaves no file behind', () => {
