@@ -86,6 +86,25 @@ test('@datadog/pprof: labels are read; --thread keeps the samples of the thread 
   assert.match(other.stderr, /no samples on thread "worker-1"; the thread labels name Main Event Loop/);
 });
 
+test('@datadog/pprof heap profile: inuse_space in bytes by default, inuse_objects as counts', () => {
+  const path = join(tmp, 'datadog-heap.pb.gz');
+  const r = spawnSync(process.execPath, [programPath('pprof-datadog-heap.cjs'), path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { sums } = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as { sums: Record<string, number> };
+  assert.deepEqual(Object.keys(sums), ['inuse_objects/count', 'inuse_space/bytes']);
+  const space = analyze(path);
+  assert.equal(space.unit, 'bytes');
+  assert.equal(space.totals.self, sums['inuse_space/bytes']);
+  assert.deepEqual(space.findings, []);
+  const [top] = space.lines;
+  assert.deepEqual([top.file, top.line, top.function], [programPath('pprof-datadog-heap.cjs'), markedLine('pprof-datadog-heap.cjs'), 'keep']);
+  const spare = space.lines.find((l) => l.function === 'spare')!;
+  assert.ok(top.self! > 5 * spare.self!, `keep ${top.self} B, spare ${spare.self} B`);
+  const objects = analyze(path, ['--sample-type', 'inuse_objects']);
+  assert.equal(objects.unit, 'count');
+  assert.equal(objects.totals.self, sums['inuse_objects/count']);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Go's runtime/pprof (the corpus's simple.prof): samples/count and cpu/nanoseconds
 
