@@ -61,6 +61,7 @@ test('@datadog/pprof: --sample-type wall and sample; an unknown type lists the p
   const wall = analyze(path, ['--sample-type', 'wall']);
   assert.ok(near(wall.totals.wallMs, sums.wall / 1e6, 1e-3), `${wall.totals.wallMs} ms vs ${sums.wall} ns`);
   assert.equal(wall.lines[0].function, 'hot');
+  assert.deepEqual(analyze(path, ['--sample-type', 'wall/nanoseconds']).totals, wall.totals);
   const counts = analyze(path, ['--sample-type', 'sample']);
   assert.equal(counts.unit, 'count');
   assert.equal(counts.totals.self, sums.sample);
