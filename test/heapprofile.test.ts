@@ -54,7 +54,7 @@ test('node --heap-prof: bytes per line, the allocating function on top, no findi
   const spare = report.lines.find((l) => l.function === 'spare')!;
   assert.ok(top.self! > 10 * spare.self!, `keep ${top.self} B, spare ${spare.self} B`);
   const text = runCli(['analyze', path]).stdout;
-  assert.match(text, /total [\d.]+ MB \(bytes allocated, not time/);
+  assert.match(text, /total [\d.]+ MB \(bytes, not time/);
   assert.match(text, /Top \d+ of \d+ lines by bytes/);
 
   // The recording's reader parses the same file the same way: its allocation sites agree.

@@ -61,6 +61,7 @@ test('@datadog/pprof: --sample-type wall and sample; an unknown type lists the p
   const wall = analyze(path, ['--sample-type', 'wall']);
   assert.ok(near(wall.totals.wallMs, sums.wall / 1e6, 1e-3), `${wall.totals.wallMs} ms vs ${sums.wall} ns`);
   assert.equal(wall.lines[0].function, 'hot');
+  assert.deepEqual(analyze(path, ['--sample-type', 'wall/nanoseconds']).totals, wall.totals);
   const counts = analyze(path, ['--sample-type', 'sample']);
   assert.equal(counts.unit, 'count');
   assert.equal(counts.totals.self, sums.sample);
@@ -84,6 +85,25 @@ test('@datadog/pprof: labels are read; --thread keeps the samples of the thread 
   const other = runCli(['analyze', path, '--thread', 'worker-1']);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /no samples on thread "worker-1"; the thread labels name Main Event Loop/);
+});
+
+test('@datadog/pprof heap profile: inuse_space in bytes by default, inuse_objects as counts', () => {
+  const path = join(tmp, 'datadog-heap.pb.gz');
+  const r = spawnSync(process.execPath, [programPath('pprof-datadog-heap.cjs'), path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { sums } = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as { sums: Record<string, number> };
+  assert.deepEqual(Object.keys(sums), ['inuse_objects/count', 'inuse_space/bytes']);
+  const space = analyze(path);
+  assert.equal(space.unit, 'bytes');
+  assert.equal(space.totals.self, sums['inuse_space/bytes']);
+  assert.deepEqual(space.findings, []);
+  const [top] = space.lines;
+  assert.deepEqual([top.file, top.line, top.function], [programPath('pprof-datadog-heap.cjs'), markedLine('pprof-datadog-heap.cjs'), 'keep']);
+  const spare = space.lines.find((l) => l.function === 'spare')!;
+  assert.ok(top.self! > 5 * spare.self!, `keep ${top.self} B, spare ${spare.self} B`);
+  const objects = analyze(path, ['--sample-type', 'inuse_objects']);
+  assert.equal(objects.unit, 'count');
+  assert.equal(objects.totals.self, sums['inuse_objects/count']);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -167,7 +187,13 @@ test('a C++ profile without symbols: each location is its address and mapped fil
 // ---------------------------------------------------------------------------------------------
 // The --pprof export, read back
 
-function sameTable(back: JsonReport, original: JsonReport, what: string): void {
+/**
+ * The export read back gives the original's totals and lines. `moved`: lines whose time may land
+ * elsewhere after the round trip (JavaScript without a script URL: pprof has no way to say that a
+ * function without a file is JavaScript, so it reads back as native code and what it called is no
+ * longer charged to it).
+ */
+function sameTable(back: JsonReport, original: JsonReport, what: string, moved = (_: JsonReport['lines'][number]) => false): void {
   assert.equal(back.unit, original.unit, what);
   for (const key of ['wallMs', 'userMs', 'systemMs', 'idleMs'] as const) {
     assert.ok(near(back.totals[key], original.totals[key], 0.002), `${what}: ${key} ${back.totals[key]} vs ${original.totals[key]}`);
@@ -177,6 +203,7 @@ function sameTable(back: JsonReport, original: JsonReport, what: string): void {
   const key = (l: JsonReport['lines'][number]) => `${l.file}:${l.line} ${l.function}`;
   const lines = new Map(back.lines.map((l) => [key(l), l]));
   for (const line of original.lines) {
+    if (moved(line)) continue;
     const got = lines.get(key(line));
     assert.ok(got, `${what}: ${key(line)} missing from the export`);
     for (const share of ['userMs', 'systemMs', 'idleMs'] as const) {
@@ -185,7 +212,7 @@ function sameTable(back: JsonReport, original: JsonReport, what: string): void {
     assert.ok(near(got.self ?? 0, line.self ?? 0, 1), `${what}: ${key(line)} self`);
     assert.ok(near(got.samples, line.samples, 1), `${what}: ${key(line)} samples ${got.samples} vs ${line.samples}`);
   }
-  assert.equal(back.lines.length, original.lines.length, what);
+  if (!original.lines.some(moved)) assert.equal(back.lines.length, original.lines.length, what);
 }
 
 test('--pprof of a recorded V8 profile reads back to the same totals and per-line values', () => {
@@ -222,7 +249,15 @@ test('--pprof of a pprof and of a heap profile keeps the unit and the values', (
   const out = join(tmp, 'heap.pb.gz');
   const original = analyze(heap, ['--pprof', out]);
   assert.equal(original.unit, 'bytes');
-  sameTable(analyze(out), original, 'heap');
+  // V8 gives the module's wrapper a script id but no URL: JavaScript that pprof cannot mark as such.
+  const urlless = new Set<string>();
+  const nodes = [JSON.parse(readFileSync(heap, 'utf8')).head];
+  while (nodes.length) {
+    const { callFrame, children } = nodes.pop();
+    if (callFrame.url === '' && String(callFrame.scriptId) !== '0') urlless.add(callFrame.functionName || '(anonymous)');
+    nodes.push(...children);
+  }
+  sameTable(analyze(out), original, 'heap', (l) => l.file === '' && urlless.has(l.function));
 });
 
 test('a failed --pprof leaves no file behind', () => {

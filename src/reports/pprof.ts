@@ -40,9 +40,10 @@ export function pprofBytes(analysis: Analysis, source?: SourceLookup): Uint8Arra
     functionOfFrame[i] = i + 1;
   });
   const locations: object[] = [];
-  const locationIds = new Map<string, number>();
+  const locationIds = new Map<number, number>();
   const location = (frame: number, line: number): number => {
-    const key = `${frame}:${line}`;
+    // Lines stay below 2^21 in any source file a profile names.
+    const key = frame * 2 ** 21 + line;
     let id = locationIds.get(key);
     if (id === undefined) {
       id = locations.length + 1;
@@ -52,18 +53,23 @@ export function pprofBytes(analysis: Analysis, source?: SourceLookup): Uint8Arra
     return id;
   };
 
-  // The line a caller's callees are charged to, as the per-line table (src/analysis/ratios.ts) does;
-  // the child on the path identifies both the caller (its parent) and the callee.
+  // The line a caller's callees are charged to, as the per-line table (src/analysis/ratios.ts) does.
   const frameOf = (node: number) => profile.frames[profile.nodeFrame[node]];
-  const callLines = new Map<number, number>();
-  const callerLine = (caller: number, child: number): number => {
-    let line = callLines.get(child);
-    if (line === undefined) {
-      const frame = frameOf(caller);
-      const call = source && frame.kind === 'user' ? callLine(source, frame.file, frame.line, frameOf(child).name) : null;
-      callLines.set(child, (line = call?.line ?? mainLine(profile, caller)));
+  const callerLine = (caller: number, callee: number): number => {
+    const frame = frameOf(caller);
+    const call = source && frame.kind === 'user' ? callLine(source, frame.file, frame.line, frameOf(callee).name) : null;
+    return call?.line ?? mainLine(profile, caller);
+  };
+
+  // The location of each node's caller at the line of the call towards the node: computed once per
+  // node (0: not yet, -1: no caller, or the caller is (root)), so a sample's stack is a walk up.
+  const callerLocation = new Int32Array(profile.nodeParent.length);
+  const callerOf = (node: number): number => {
+    if (callerLocation[node] === 0) {
+      const up = profile.nodeParent[node];
+      callerLocation[node] = up >= 0 && frameOf(up).kind !== 'root' ? location(profile.nodeFrame[up], callerLine(up, node)) : -1;
     }
-    return line;
+    return callerLocation[node];
   };
 
   const samples: object[] = [];
@@ -74,8 +80,9 @@ export function pprofBytes(analysis: Analysis, source?: SourceLookup): Uint8Arra
     if (!(weight > 0) && !(count > 0)) continue;
     // Callers leaf side first, as pprof orders a sample's locations; (root) is no frame of the program.
     stack.length = 0;
-    for (let child = node, up = profile.nodeParent[node]; up >= 0; child = up, up = profile.nodeParent[up]) {
-      if (frameOf(up).kind !== 'root') stack.push(location(profile.nodeFrame[up], callerLine(up, child)));
+    for (let child = node; child >= 0; child = profile.nodeParent[child]) {
+      const caller = callerOf(child);
+      if (caller > 0) stack.push(caller);
     }
     if (frameOf(node).kind === 'root') continue;
     const frame = profile.nodeFrame[node];
@@ -91,7 +98,8 @@ export function pprofBytes(analysis: Analysis, source?: SourceLookup): Uint8Arra
   }
 
   const wall = totals.wallMs;
-  const message = ProfileType.fromObject({
+  // Plain objects in the schema's shape encode as they are.
+  const message = ProfileType.create({
     sampleType: [
       { type: str('samples'), unit: str('count') },
       { type: str(typeName), unit: str(unitName) },

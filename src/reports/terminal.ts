@@ -63,7 +63,7 @@ function selfValues(analysis: Analysis, unit: ValueUnit, options: TerminalOption
   const value = unit === 'bytes' ? bytes : count;
   const total = analysis.totals.wallMs;
   const pct = (v: number) => `${((100 * v) / (total || 1)).toFixed(1)}%`;
-  const out = [`total ${value(total)} (${unit === 'bytes' ? 'bytes allocated' : 'counts'}, not time: no findings)`, ''];
+  const out = [`total ${value(total)} (${unit === 'bytes' ? 'bytes' : 'counts'}, not time: no findings)`, ''];
   const shown = analysis.lines.slice(0, options.top);
   out.push(`Top ${shown.length} of ${analysis.lines.length} lines by ${unit === 'bytes' ? 'bytes' : 'count'}`);
   out.push('   share        self  location');

@@ -1,29 +1,29 @@
 // Profiled by @datadog/pprof's wall profiler, with CPU time and labels, as dd-trace runs it: hot()
-// spins three times as long as warm() on every tick. Writes the gzipped profile to argv[2] and,
+// does three times the work of warm() on every tick (work, not wall time: on a loaded machine a
+// spin of fixed wall time gets whatever CPU the scheduler leaves it). Writes the gzipped profile to argv[2] and,
 // beside it (argv[2] + '.json'), each sample type's sum as the profiler's own objects hold them.
 const pprof = require('@datadog/pprof');
 const { writeFileSync } = require('node:fs');
 
-function hot(ms) { // @mark
-  const end = performance.now() + ms;
+function hot(n) { // @mark
   let x = 1;
-  while (performance.now() < end) for (let i = 0; i < 10000; i++) x = (x * 1103515245 + 12345) % 2147483648;
+  for (let i = 0; i < n; i++) x = (x * 1103515245 + 12345) % 2147483648;
   return x;
 }
 
-function warm(ms) {
-  const end = performance.now() + ms;
+function warm(n) {
   let x = 1;
-  while (performance.now() < end) for (let i = 0; i < 10000; i++) x = (x * 1103515245 + 12345) % 2147483648;
+  for (let i = 0; i < n; i++) x = (x * 1103515245 + 12345) % 2147483648;
   return x;
 }
 
+const WORK = 500_000;
 pprof.time.start({ intervalMicros: 1000, durationMillis: 60_000, withContexts: true, collectCpuTime: true });
 let tick = 0;
 const timer = setInterval(async () => {
   pprof.time.setContext({ span: `request-${tick}` });
-  hot(30);
-  warm(10);
+  hot(3 * WORK);
+  warm(WORK);
   if (++tick < 10) return;
   clearInterval(timer);
   const labels = ({ context }) => ({ 'thread name': 'Main Event Loop', 'thread id': '0', ...(context?.context?.span ? { span: context.context.span } : {}) });
