@@ -2,6 +2,7 @@
 // `collect` recording is one input: its main process's CPU profile through the importer, and what
 // the collector added (async trace, series, heap profile) as evidence beside it.
 
+import { readFile, stat } from 'node:fs/promises';
 import { openFile, openStdin } from './core/file-source.js';
 import type { ByteSource } from './core/source.js';
 import { DEFAULT_WINDOW_BYTES, loadCore, type Core } from './core/wasm.js';
@@ -11,6 +12,7 @@ import { detect } from './analysis/detectors/index.js';
 import { chargeIdle } from './analysis/idle.js';
 import { importProfile } from './importers/index.js';
 import { isScaleneProfile, scaleneMemoryFindings } from './importers/scalene.js';
+import { applySourceMaps, type ReadText } from './importers/source-maps.js';
 import type { Analysis, Finding, ImportOptions, Profile } from './model.js';
 import { isDirectory, loadRecording } from './recording.js';
 import type { RecordingEvidence, SourceLookup } from './recording/model.js';
@@ -21,6 +23,8 @@ export interface AnalyzeOptions extends ImportOptions {
   windowBytes?: number;
   /** The program's source files, to place a finding on the line of the call a profile names. */
   source?: SourceLookup;
+  /** Reads a script's or a source map's text; without it, source maps are not looked for. */
+  readText?: ReadText;
 }
 
 const cores = new Map<number, Promise<Core>>();
@@ -64,14 +68,29 @@ function withFindings(findings: Finding[], added: Finding[]): Finding[] {
 
 export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const core = await coreFor(options.windowBytes ?? DEFAULT_WINDOW_BYTES);
-  return analyzeProfile(await importProfile(source, core, options), recording, options.source);
+  const imported = await importProfile(source, core, options);
+  const profile = options.readText ? await applySourceMaps(imported, { read: options.readText, dir: options.sourceMaps }) : imported;
+  return analyzeProfile(profile, recording, options.source);
 }
 
-/** Analyses a file, or standard input when `path` is '-'. */
+/** Scripts and source maps are read whole: larger ones are not looked at. */
+const MAX_SCRIPT_BYTES = 256 << 20;
+
+/** A file's text from disk, for source maps. */
+async function readTextFile(path: string): Promise<string | undefined> {
+  try {
+    if ((await stat(path)).size > MAX_SCRIPT_BYTES) return undefined;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Analyses a file, or standard input when `path` is '-', with the source maps its scripts have on disk. */
 export async function analyzeFile(path: string, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const source = path === '-' ? await openStdin() : await openFile(path);
   try {
-    return await analyzeSource(source, options, recording);
+    return await analyzeSource(source, { readText: readTextFile, ...options }, recording);
   } finally {
     await source.close();
   }
