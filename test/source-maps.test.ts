@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { buildSync } from 'esbuild';
 import { analyzeFile } from '../src/analyze.js';
@@ -85,6 +86,15 @@ test('source maps: an esbuild bundle: the hot line in the bundled module, then m
   const lines = (JSON.parse(r.stdout) as { lines: LineStat[] }).lines;
   hot = [...lines].sort((x, y) => y.userMs - x.userMs)[0];
   assert.deepEqual([hot.file, hot.line, hot.function], [work, markedLine('ts-bundle-work.ts'), 'checksum']);
+
+  // The same bundle served to a browser: its map only in the directory given.
+  const served = join(dir, 'served.cpuprofile');
+  writeFileSync(served, readFileSync(recorded, 'utf8').replaceAll(pathToFileURL(script).href, 'http://localhost:8080/static/app.mjs?v=3'));
+  const web = await analyzeFile(served, { sourceMaps: maps });
+  hot = hottest(web);
+  assert.ok(hot.file.startsWith('http://localhost:8080/') && hot.file.endsWith('/test/programs/ts-bundle-work.ts'), hot.file);
+  assert.deepEqual([hot.line, hot.function], [markedLine('ts-bundle-work.ts'), 'checksum']);
+  assert.equal(hottest(await analyzeFile(served)).file, 'http://localhost:8080/static/app.mjs?v=3');
 
   // Broken maps: not JSON; JSON whose mappings do not decode. No crash, the generated position.
   for (const broken of ['{"version": 3, "sources": [', '{"version":3,"sources":["a.ts"],"names":[],"mappings":"!!!;;%%"}']) {

@@ -86,9 +86,12 @@ export async function applySourceMaps(profile: Profile, options: SourceMapOption
   return { ...profile, frames, nodeLineTicks };
 }
 
-/** Frames of scripts on disk that may have a map: the program's code and its dependencies. */
+/**
+ * Frames that may have a map: the program's code and its dependencies, from a file, or from a web
+ * address (a browser's profile), whose map only the extra directory can hold.
+ */
 function mappable(frame: Frame): boolean {
-  return (frame.kind === 'user' || frame.kind === 'dependency') && isPath(frame.file);
+  return (frame.kind === 'user' || frame.kind === 'dependency') && (isPath(frame.file) || /^https?:\/\//.test(frame.file));
 }
 
 function isPath(file: string): boolean {
@@ -140,7 +143,7 @@ async function findMap(script: string, text: string | undefined, { read, dir }: 
   else if (url?.startsWith('file://')) candidates.push(beside(fileOf(url)));
   if (url && dir) candidates.push(elsewhere(basename(decode(url.split(/[?#]/)[0]))));
   candidates.push(beside(`${script}.map`));
-  if (dir) candidates.push(elsewhere(`${basename(script)}.map`));
+  if (dir) candidates.push(elsewhere(`${basename(script.split(/[?#]/)[0])}.map`));
   for (const { path, base } of candidates) {
     const json = await read(path);
     if (json === undefined) continue;
@@ -193,6 +196,7 @@ function decode(url: string): string {
 }
 
 function dirname(path: string): string {
+  if (/^https?:\/\//.test(path)) return path.slice(0, path.split(/[?#]/)[0].lastIndexOf('/'));
   const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   return i <= 0 ? (i === 0 ? '/' : '.') : path.slice(0, i);
 }
