@@ -2,10 +2,10 @@
 // per-line table. scalene keeps no stacks and no timeline: per line of the program's own files it
 // gives shares of the run's time and memory figures:
 //
-//   n_cpu_percent_python  the interpreter ran the line                    -> user
-//   n_cpu_percent_c       native code the line called (builtins, C ext.)   -> system
-//   n_sys_percent         the rest of the time charged to the line: kernel  -> system, or idle
-//                         CPU and time off the CPU (wall minus user CPU)
+//   n_cpu_percent_python  the interpreter ran the line                     -> user
+//   n_cpu_percent_c       native code the line called (builtins, C ext.)    -> system
+//   n_sys_percent         the rest of the wall time charged to the line:     -> system, or idle
+//                         kernel CPU and time off the CPU
 //
 // Native time counts as system time, as SPEC.md counts native bindings and native leaf frames: the
 // thread is busy outside the language's own code. scalene's "system" share mixes two things
@@ -21,8 +21,9 @@
 // Lines become stacks [line] (user), [line, call] (system, `call` the first call the line's text
 // makes, e.g. `time.sleep`) and [line, (idle)]. With no timeline, each line's time is spread evenly
 // over the run in fine slices, interleaved with the others', so the timeline shows neither a long
-// stretch nor a train of waits that scalene never saw. Memory (peak, average and allocated MB per line, the run's peak footprint)
-// goes with the profile as `scalene` (see ScaleneMemory) for the memory evidence.
+// stretch nor a train of waits that scalene never saw. Memory (peak, average and allocated MB per
+// line, the run's peak footprint, leaks) goes with the profile as `scalene` (see ScaleneMemory) and
+// becomes a memory finding (scaleneMemoryFindings).
 
 import type { ByteSource } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
