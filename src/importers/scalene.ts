@@ -186,9 +186,11 @@ export async function importScalene(source: ByteSource, core: Core, keys: Map<st
 
   const endUs = spread(builder, buckets, Math.max(wallMs, chargedMs));
   const what = typeof program === 'string' && program ? ` of ${program}` : '';
+  // scalene profiles no file whose path contains "scalene" (its own): a program there shows nothing.
+  const empty = chargedMs === 0 ? '; no line of the program (scalene leaves out any path containing "scalene")' : '';
   const profile = builder.finish(core, {
     source: name,
-    format: `scalene profile${what} (per-line shares of ${elapsed.toFixed(3)} s, no timeline: each line's time spread evenly over the run)`,
+    format: `scalene profile${what} (per-line shares of ${elapsed.toFixed(3)} s, no timeline: each line's time spread evenly over the run${empty})`,
     startUs: 0,
     endUs,
   });
