@@ -14,7 +14,8 @@ export const round = (ms: number) => Math.round(ms * 1000) / 1000;
 export function jsonReport(analysis: Analysis): JsonReport {
   const { lines, totals, findings } = analysis;
   return {
-    findings,
+    // The viewer's time ranges stay out of the report.
+    findings: findings.map(({ during: _, ...finding }) => finding),
     lines: lines.map((l) => ({
       file: l.file,
       line: l.line,
