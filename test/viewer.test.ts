@@ -161,7 +161,8 @@ describe('viewer', { skip }, () => {
     // docs/viewer.png, the README's picture: UPDATE_SCREENSHOT=1 node --test dist/test/viewer.test.js
     if (process.env.UPDATE_SCREENSHOT) {
       mkdirSync(join(root, 'docs'), { recursive: true });
-      await page.screenshot({ path: join(root, 'docs', 'viewer.png'), fullPage: false });
+      // The findings, the timeline, the totals and the top of the line table.
+      await page.screenshot({ path: join(root, 'docs', 'viewer.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1400 } });
     } else {
       assert.ok((await page.screenshot()).length > 0);
     }
@@ -226,6 +227,9 @@ describe('viewer', { skip }, () => {
     const manifest = JSON.parse(readFileSync(join(BLOCKING, 'recording.json'), 'utf8')) as { main: number };
     assert.match((await page.locator('.report .recording').textContent()) ?? '', new RegExp(`process ${manifest.main} \\(${manifest.main}\\.cpuprofile\\)`));
     await assertSameFindings(page, expected);
+    // For screen readers: findings are headings, and the report's arrival is announced.
+    assert.equal(await page.getByRole('heading', { level: 3, name: blocking.title }).count(), 1);
+    assert.equal(await page.getByRole('status').textContent(), `recording analysed: ${expected.findings.length} finding${expected.findings.length === 1 ? '' : 's'}`);
     // The table is the CLI's too.
     const top = expected.lines[0];
     assert.equal(await page.locator('table.lines tbody tr td.loc').first().textContent(), `${basename(top.file)}:${top.line}`);
@@ -259,7 +263,15 @@ describe('viewer', { skip }, () => {
     const expected = cliReport();
     const { page, errors } = await newPage(browser);
     await page.goto(plain.url);
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Choose a recording folder…' }).click()]);
+    // By keyboard: the second stop is the folder button, Enter opens the chooser. (Listening first:
+    // Playwright intercepts the chooser only once someone waits for it.)
+    const chosen = page.waitForEvent('filechooser');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Choose a recording folder…');
+    await page.keyboard.press('Enter');
+    const chooser = await chosen;
+    assert.equal(chooser.isMultiple(), false);
     await chooser.setFiles(BLOCKING);
     await page.locator('section.timeline').waitFor({ timeout: 20_000 });
     assert.equal(await page.locator('.report h2').textContent(), 'blocking-sleep');

@@ -32,6 +32,7 @@ const reports = byId<HTMLElement>('reports');
 const progressBox = byId<HTMLElement>('progress');
 const errorBox = byId<HTMLElement>('error');
 const sourcesNote = byId<HTMLElement>('sources');
+const statusLine = byId<HTMLElement>('status');
 
 function showError(message: string): void {
   errorBox.hidden = false;
@@ -418,4 +419,7 @@ function showReport(report: ViewerReport, speedscope: Blob): void {
     view.remove();
   });
   reports.prepend(view);
+  // Screen readers hear that the report is there (the progress bar that announced the reading is gone).
+  const count = report.findings.length;
+  statusLine.textContent = `${report.name} analysed: ${count ? `${count} finding${count === 1 ? '' : 's'}` : 'no bottleneck found'}`;
 }

@@ -273,7 +273,7 @@ function summary(view: TimelineView, findings: Finding[]): string {
   if (view.stretchCount) {
     const longest = view.stretches.reduce((a, s) => (s.endMs - s.startMs > a.endMs - a.startMs ? s : a));
     parts.push(
-      `${view.stretchCount} busy stretch${view.stretchCount === 1 ? '' : 'es'} of ${view.stretchMinMs} ms or more, the longest ${time(longest.endMs - longest.startMs)} from ${time(longest.startMs)}${longest.site ? ` (${longest.site})` : ''}`,
+      `${view.stretchCount} busy stretch${view.stretchCount === 1 ? '' : 'es'} of ${view.stretchMinMs} ms or more, the longest ${time(longest.endMs - longest.startMs)} from ${time(longest.startMs)}${longest.site ? `, mostly in ${longest.site}` : ''}`,
     );
   } else parts.push(`no busy stretch of ${view.stretchMinMs} ms or more`);
   for (const { index, spans } of view.findings) {
@@ -284,7 +284,7 @@ function summary(view: TimelineView, findings: Finding[]): string {
   if (view.loopDelayMaxMs !== null) parts.push(`the largest loop delay of the run was ${time(view.loopDelayMaxMs)}`);
   if (view.memory) parts.push(`heap used up to ${megabytes(max(view.memory.heapUsed))}, RSS up to ${megabytes(max(view.memory.rss))}`);
   if (view.gc) parts.push(`${view.gc.count} GC pause${view.gc.count === 1 ? '' : 's'}, ${time(view.gc.totalMs)} in all, the longest ${time(view.gc.longestMs)}`);
-  if (!view.loopDelay && !view.memory && !view.gc) parts.push('a bare profile has no loop delay, memory or GC series (record with `loopscope collect` for them)');
+  if (!view.loopDelay && !view.memory && !view.gc) parts.push('a bare profile has no loop delay, memory or GC series (a recording made with loopscope collect has them)');
   return parts.join('; ') + '.';
 }
 

@@ -100,7 +100,8 @@ export function timelineView(analysis: Analysis, trace?: AsyncTrace | null): Tim
     .filter((s) => s.duration >= THRESHOLDS.blockingStretchMs)
     .map((s) => {
       const site = s.sites[0]?.site;
-      const where = site ? `${site.function || '(anonymous)'}${site.file ? ` ${shortFile(site.file)}:${site.line}` : ''}` : '';
+      // The function and its file: the line a finding names may be a call inside it, found in the source.
+      const where = site ? `${site.function || '(anonymous)'}${site.file ? ` (${shortFile(site.file)})` : ''}` : '';
       return { startMs: s.start - t0, endMs: s.start + s.duration - t0, site: where };
     });
   const marks = findings.map((f, index) => ({
