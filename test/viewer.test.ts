@@ -5,13 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { basename, extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { JsonReport } from '../src/reports/json.js';
-import { cli, corpus, root, runCli } from './support.js';
+import { cli, corpus, root, runCli, tempDir } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LOGIN = join(root, 'traces', 'login-server.cpuprofile');
@@ -194,15 +194,15 @@ describe('viewer', { skip }, () => {
     await page.close();
   });
 
-  /** The CLI's report of the blocking-sleep recording directory: what the page must show. */
-  function cliReport(): JsonReport {
-    const r = runCli(['analyze', BLOCKING, '--json']);
+  /** The CLI's report of a recording directory (blocking-sleep by default): what the page must show. */
+  function cliReport(dir = BLOCKING): JsonReport {
+    const r = runCli(['analyze', dir, '--json']);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as JsonReport;
   }
 
   /** The page's finding cards match the CLI's findings: kind, severity, title, file:line, function. */
-  async function assertSameFindings(page: Page, expected: JsonReport): Promise<void> {
+  async function assertSameFindings(page: Page | Locator, expected: JsonReport): Promise<void> {
     const cards = page.locator('article.finding');
     assert.equal(await cards.count(), expected.findings.length);
     for (const [i, f] of expected.findings.entries()) {
@@ -289,6 +289,28 @@ describe('viewer', { skip }, () => {
     await assertSameFindings(served.page, expected);
     assert.deepEqual(served.errors, []);
     await served.page.close();
+  });
+
+  test('a dropped folder of recordings: each is one input', async () => {
+    // A real drag and drop of a folder (Chromium's own, through the DevTools protocol): the page
+    // walks it with webkitGetAsEntry and groups the files by the folder of each recording.json.
+    const parent = join(tempDir(), 'recordings');
+    const starvation = join(root, 'traces', 'starvation');
+    cpSync(BLOCKING, join(parent, 'blocking-sleep'), { recursive: true });
+    cpSync(starvation, join(parent, 'starvation'), { recursive: true });
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    const cdp = await page.context().newCDPSession(page);
+    const data = { items: [], files: [parent], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, x: 300, y: 150, data });
+    await page.locator('section.timeline').nth(1).waitFor({ timeout: 30_000 });
+    assert.deepEqual((await page.locator('.report h2').allTextContents()).sort(), ['blocking-sleep', 'starvation']);
+    for (const [name, dir] of [['blocking-sleep', BLOCKING], ['starvation', starvation]]) {
+      await assertSameFindings(page.locator('.report', { has: page.locator('h2', { hasText: name }) }), cliReport(dir));
+    }
+    assert.equal(await page.locator('#error').isHidden(), true);
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 
   test('a recording without its CPU profile says which file is missing', async () => {

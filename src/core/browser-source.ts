@@ -1,5 +1,6 @@
 // A ByteSource over a browser File or Blob: each read slices the bytes it needs, so a profile of
-// any size is read piece by piece and never held whole in memory.
+// any size is read piece by piece and never held whole in memory. And a recording's files given to
+// the browser, looked up by name, for src/recording/read.ts.
 
 import { InputError } from '../model.js';
 import type { RecordingFiles } from '../recording/read.js';
