@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { basename, extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -298,13 +298,18 @@ describe('viewer', { skip }, () => {
     const starvation = join(root, 'traces', 'starvation');
     cpSync(BLOCKING, join(parent, 'blocking-sleep'), { recursive: true });
     cpSync(starvation, join(parent, 'starvation'), { recursive: true });
+    // Beside them: a profile (taken), notes and a dependency's folder (left alone).
+    cpSync(LOGIN, join(parent, 'login-server.cpuprofile'));
+    writeFileSync(join(parent, 'notes.txt'), 'not a profile');
+    cpSync(LOGIN, join(parent, 'node_modules', 'dep', 'bench.cpuprofile'));
     const { page, errors } = await newPage(browser);
     await page.goto(plain.url);
     const cdp = await page.context().newCDPSession(page);
     const data = { items: [], files: [parent], dragOperationsMask: 1 };
     for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, x: 300, y: 150, data });
-    await page.locator('section.timeline').nth(1).waitFor({ timeout: 30_000 });
-    assert.deepEqual((await page.locator('.report h2').allTextContents()).sort(), ['blocking-sleep', 'starvation']);
+    await page.locator('section.timeline').nth(2).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300);
+    assert.deepEqual((await page.locator('.report h2').allTextContents()).sort(), ['blocking-sleep', 'login-server.cpuprofile', 'starvation']);
     for (const [name, dir] of [['blocking-sleep', BLOCKING], ['starvation', starvation]]) {
       await assertSameFindings(page.locator('.report', { has: page.locator('h2', { hasText: name }) }), cliReport(dir));
     }

@@ -89,10 +89,13 @@ const SOURCE_FILE = /\.(?:[cm]?js|jsx|[cm]?ts|tsx|py)$/i;
 const MAX_SOURCE_BYTES = 4 << 20;
 const sources = new Map<string, Blob>();
 
+/** Profiles by their usual names: what is taken from a folder besides recordings and sources. */
+const PROFILE_FILE = /\.(?:cpuprofile|prof|pprof|pb|pb\.gz|folded|collapsed)$|\.speedscope\.json$/i;
+
 /**
  * The files of a `collect` recording (recording.json and `<pid>.*` beside it in one folder, or
- * given together without folders) go to the Worker as one input, like `loopscope analyze DIR`;
- * every other file that is not a source file is a profile of its own.
+ * given together without folders) go to the Worker as one input, like `loopscope analyze DIR`.
+ * Every other file given by itself is a profile of its own; in a folder, only files named like one.
  */
 function analyzeGiven(given: Given[]): void {
   errorBox.hidden = true;
@@ -107,7 +110,10 @@ function analyzeGiven(given: Given[]): void {
       recording.push({ name: g.file.name, file: g.file });
     } else if (/^\d+\.(?:trace\.json|heapprofile|process\.json)$/.test(g.file.name)) {
       showError(`${g.path}: part of a \`loopscope collect\` recording: give it with the recording's ${MANIFEST} (or drop the whole folder)`);
-    } else profiles.push(g);
+    } else if (!folderOf(g.path) || PROFILE_FILE.test(g.file.name)) profiles.push(g);
+  }
+  if (!recordings.size && !profiles.length && given.some((g) => folderOf(g.path) && !SOURCE_FILE.test(g.file.name))) {
+    showError(`no profile or \`loopscope collect\` recording among the ${given.length} files of ${given[0].path.split('/')[0]}`);
   }
   const known = [...sources].map(([name, file]) => ({ name, file }));
   for (const [folder, files] of recordings) analyze(folder.split('/').pop() || 'recording', { kind: 'recording', files }, known);
@@ -125,7 +131,7 @@ async function readEntries(entries: FileSystemEntry[]): Promise<Given[]> {
     if (entry.isFile) {
       const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
       out.push({ file, path: entry.fullPath.replace(/^\/+/, '') });
-    } else if (entry.isDirectory) {
+    } else if (entry.isDirectory && entry.name !== 'node_modules' && !entry.name.startsWith('.')) {
       const reader = (entry as FileSystemDirectoryEntry).createReader();
       // Each call returns a batch (100 in Chromium); an empty one ends the folder.
       for (;;) {

@@ -28,7 +28,8 @@ export interface TimelineView {
   bucketMs: number;
   /** Share of each bucket the loop was busy (0..1); NaN where the profile has no sample. */
   busy: number[];
-  busyMs: number;
+  /** Share of the sampled time the loop was busy. */
+  busyShare: number;
   /** Busy stretches at least this long are drawn as blocking stretches. */
   stretchMinMs: number;
   /** The longest of them (up to a few hundred) in time order, with the call site that filled most of each. */

@@ -269,7 +269,7 @@ function legend(view: TimelineView): HTMLElement {
 }
 
 function summary(view: TimelineView, findings: Finding[]): string {
-  const parts = [`${time(view.durationMs)} recorded; the loop was busy ${Math.round((100 * view.busyMs) / view.durationMs)}% of the time`];
+  const parts = [`${time(view.durationMs)} recorded; the loop was busy ${Math.round(100 * view.busyShare)}% of the sampled time`];
   if (view.stretchCount) {
     const longest = view.stretches.reduce((a, s) => (s.endMs - s.startMs > a.endMs - a.startMs ? s : a));
     parts.push(

@@ -112,7 +112,7 @@ export function timelineView(analysis: Analysis, trace?: AsyncTrace | null): Tim
     durationMs,
     bucketMs,
     busy: Array.from(busy, (v, b) => (covered[b] > 0 ? v / covered[b] : NaN)),
-    busyMs: busy.reduce((a, b) => a + b, 0),
+    busyShare: busy.reduce((a, b) => a + b, 0) / Math.max(1e-9, covered.reduce((a, b) => a + b, 0)),
     stretchMinMs: THRESHOLDS.blockingStretchMs,
     stretches: longest(long, MAX_SPANS),
     stretchCount: long.length,
