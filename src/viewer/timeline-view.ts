@@ -260,7 +260,8 @@ export function timelineView(view: TimelineView, findings: Finding[]): HTMLEleme
 
 function legend(view: TimelineView): HTMLElement {
   const item = (cls: string, text: string) => html('li', {}, html('span', { class: `key ${cls}` }), text);
-  const items = [item('busy', 'loop busy (bar height: share of the time)'), item('stretch', `busy stretch ≥ ${view.stretchMinMs} ms (hatched)`)];
+  const items = [item('busy', 'loop busy (bar height: share of the time)')];
+  if (view.stretches.length) items.push(item('stretch', `busy stretch ≥ ${view.stretchMinMs} ms (hatched)`));
   if (view.findings.length) items.unshift(item('marker', 'finding, numbered as in the list above'));
   if (view.loopDelay) items.push(item('delay', 'loop delay (line)'));
   if (view.memory) items.push(item('heap', 'heap used (solid)'), item('rss', 'RSS (dashed)'));
