@@ -318,16 +318,21 @@ describe('viewer', { skip }, () => {
     await page.close();
   });
 
-  test('a recording without its CPU profile says which file is missing', async () => {
+  test('a recording without its CPU profile says which file is missing, as `analyze DIR` does', async () => {
     const { page } = await newPage(browser);
     await page.goto(plain.url);
     const manifest = JSON.parse(readFileSync(join(BLOCKING, 'recording.json'), 'utf8')) as { main: number };
-    await page.locator('#file').setInputFiles(blockingFiles().filter((f) => !f.endsWith('.cpuprofile')));
+    const without = blockingFiles().filter((f) => !f.endsWith('.cpuprofile'));
+    await page.locator('#file').setInputFiles(without);
     await page.locator('#error').waitFor({ timeout: 20_000 });
-    assert.equal(
-      await page.locator('#error').textContent(),
-      `recording: ${manifest.main}.cpuprofile, the CPU profile of process ${manifest.main}, is missing from the recording`,
-    );
+    const message = `${manifest.main}.cpuprofile, the CPU profile of process ${manifest.main}, is missing from the recording`;
+    assert.equal(await page.locator('#error').textContent(), `recording: ${message}`);
+    const dir = join(tempDir(), 'blocking-sleep');
+    mkdirSync(dir);
+    for (const file of without) cpSync(file, join(dir, basename(file)));
+    const r = runCli(['analyze', dir]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `loopscope: ${dir}: ${message}\n`);
     assert.equal(await page.locator('.report').count(), 0);
     // A trace file alone is not taken for a profile.
     await page.locator('#file').setInputFiles(join(BLOCKING, `${manifest.main}.trace.json`));
