@@ -23,6 +23,8 @@ interface Culprit {
   asleepMs: number;
   runQueueMs: number;
   lateMs: number;
+  /** The culprit's stretches [start, end] (ms). */
+  during: [number, number][];
 }
 
 /** Node's synchronous APIs that wait for I/O or for a child process (off the CPU while they wait). */
@@ -47,10 +49,11 @@ export const blocking: Detector = ({ analysis, stretches, tasks, recording, sour
     const key = `${top.site.file}\u0000${top.site.line}\u0000${top.site.function}`;
     let c = culprits.get(key);
     if (!c) {
-      c = { site: top.site, stretches: 0, longestMs: 0, blockedMs: 0, systemMs: 0, measuredMs: 0, asleepMs: 0, runQueueMs: 0, lateMs: NaN };
+      c = { site: top.site, stretches: 0, longestMs: 0, blockedMs: 0, systemMs: 0, measuredMs: 0, asleepMs: 0, runQueueMs: 0, lateMs: NaN, during: [] };
       culprits.set(key, c);
     }
     c.stretches++;
+    c.during.push([stretch.start, stretch.start + stretch.duration]);
     c.longestMs = Math.max(c.longestMs, duration);
     c.blockedMs += top.ms;
     c.systemMs += top.systemMs;
@@ -113,6 +116,7 @@ export const blocking: Detector = ({ analysis, stretches, tasks, recording, sour
       impactMs: round(c.blockedMs),
       evidence,
       suggestion: suggestion(c, what, nature),
+      during: c.during,
     };
   });
 };

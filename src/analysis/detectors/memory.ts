@@ -127,6 +127,7 @@ export const memory: Detector = ({ analysis, attribution, recording, source }) =
           `or release it (drop the reference) before awaiting.`
         : `The program held ${fmt(growth)} more at its peak than at its lowest (${what}). Stream large data instead of holding it whole, ` +
           `and release references before long awaits.`,
+      during: [[m[reached * 6], m[peak * 6]]],
     },
   ];
 };

@@ -200,6 +200,7 @@ function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
         `${count} waits from this line never overlapped (typically ${Math.round(typical)} ms each, ${Math.round(head.waited)} ms in all, ` +
         `${Math.round(100 * share)}% of the run) while the loop sat idle. If they are independent, start them together and await once ` +
         `(Promise.all, or a pool of a few at a time for many): the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`,
+      during: head.starts.map((start, k): [number, number] => [start, head.ends[k]]),
     });
   }
   return findings;

@@ -34,11 +34,12 @@ function severityOf(lateMs: number, repeats: number): Finding['severity'] {
 
 function loopStarvation(evidence: Evidence, trace: AsyncTrace): Finding[] {
   const res = trace.resources;
-  const bySite = new Map<number, { stretches: number; busyMs: number; lateMs: number; maxLateMs: number; tasks: number; typicalMs: number }>();
+  const bySite = new Map<number, { stretches: number; busyMs: number; lateMs: number; maxLateMs: number; tasks: number; typicalMs: number; during: [number, number][] }>();
   for (const { stretch, tasks } of starvedStretches(evidence)) {
     let c = bySite.get(tasks.topSite);
-    if (!c) bySite.set(tasks.topSite, (c = { stretches: 0, busyMs: 0, lateMs: 0, maxLateMs: 0, tasks: 0, typicalMs: 0 }));
+    if (!c) bySite.set(tasks.topSite, (c = { stretches: 0, busyMs: 0, lateMs: 0, maxLateMs: 0, tasks: 0, typicalMs: 0, during: [] }));
     c.stretches++;
+    c.during.push([stretch.start, stretch.start + stretch.duration]);
     c.busyMs += stretch.duration;
     c.lateMs += tasks.lateMs;
     c.maxLateMs = Math.max(c.maxLateMs, tasks.lateMs);
@@ -68,6 +69,7 @@ function loopStarvation(evidence: Evidence, trace: AsyncTrace): Finding[] {
         `The loop ran ${Math.round(c.tasks)} short tasks back to back for ${Math.round(c.busyMs)} ms, each queued by the one before from this line, ` +
         `so timers and I/O callbacks that fell due waited up to ${Math.round(c.maxLateMs)} ms. process.nextTick and promise callbacks run before ` +
         `the loop moves on: yield to the macrotask queue every few milliseconds (await new Promise(setImmediate)), or move the work to a worker thread.`,
+      during: c.during,
     };
   });
 }
