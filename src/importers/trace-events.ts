@@ -113,6 +113,11 @@ async function takeInventory(source: ByteSource, core: Core, array: EventArray, 
     return thread;
   };
   const summary = await readEvents(source, array, core.windowBytes, (text, start, end) => {
+    const slice = sliceThread(text);
+    if (slice) {
+      threadOf({ pid: slice.pid, tid: slice.tid }).slices++;
+      return;
+    }
     // Large events are CPU profile chunks: parsed here without their samples (see chunkWithoutBulk).
     const chunk = text.length > 4096 ? chunkWithoutBulk(text) : undefined;
     const value = chunk ? chunk.event : parseEvent(name, text, start);
@@ -155,6 +160,28 @@ async function takeInventory(source: ByteSource, core: Core, array: EventArray, 
   }
   const orphan = [...profiles.values()].find((p) => p.thread === '');
   return { threads, processNames, summary, samplesArray, orphan };
+}
+
+const TOP_KEY = /"(ph|pid|tid)"\s*:\s*("(?:[^"\\]*)"|0|-?[1-9]\d{0,14})\s*[,}]/g;
+
+/**
+ * A duration event's pid and tid without parsing it (pass 1 only counts these), read from the
+ * keys before the first nested value, where a key cannot be part of anything else; undefined when
+ * the event is something else or not laid out so plainly (then it is parsed).
+ */
+function sliceThread(text: string): { pid: string; tid: string } | undefined {
+  const nested = text.slice(1).search(/[{[]/);
+  const head = nested < 0 ? text : text.slice(0, nested + 1);
+  let ph: string | undefined;
+  let pid: string | undefined;
+  let tid: string | undefined;
+  for (const m of head.matchAll(TOP_KEY)) {
+    const value = m[2].startsWith('"') ? m[2].slice(1, -1) : m[2];
+    if (m[1] === 'ph') ph = value;
+    else if (m[1] === 'pid') pid = value;
+    else tid = value;
+  }
+  return (ph === 'B' || ph === 'E' || ph === 'X') && pid !== undefined && tid !== undefined ? { pid, tid } : undefined;
 }
 
 function isOnThread(value: unknown, thread: Thread): boolean {
