@@ -103,12 +103,12 @@ export class SliceEvents {
     for (let i = 0; i < n; i++) if (phase[i] === X) xs.push(i);
     xs.sort((a, b) => ts[a] - ts[b] || dur[b] - dur[a]);
     for (let i = 0; i < n; i++) if (phase[i] === B) begins.push(i);
-    begins.push(...xs);
+    for (const i of xs) begins.push(i);
     begins.sort((a, b) => ts[a] - ts[b]);
     // The E queue: entries are event indices; an X's end is at ts + dur.
     const ends: number[] = [];
     for (let i = 0; i < n; i++) if (phase[i] === E) ends.push(i);
-    ends.push(...xs);
+    for (const i of xs) ends.push(i);
     const endTime = (i: number) => (phase[i] === X ? ts[i] + dur[i] : ts[i]);
     ends.sort((a, b) => endTime(a) - endTime(b));
 
