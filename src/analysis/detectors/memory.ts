@@ -14,7 +14,7 @@ import type { Finding, Profile } from '../../model.js';
 import type { AsyncTrace, HeapSummary, SourceLookup } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
 import { mainLine, type Attribution } from '../ratios.js';
-import { callLine, isUserSite, waitOf } from '../recorded.js';
+import { callLine, isAwaitType, isUserSite, waitOf } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Detector } from './index.js';
 
@@ -147,7 +147,8 @@ function pendingAt(trace: AsyncTrace, t: number): { site: number; count: number 
     const wait = waitOf(res, r);
     if (!Number.isNaN(wait) && res.init[r] + wait < t) continue;
     const resumes = res.callbackAfter[r];
-    if (!Number.isNaN(wait) && Number.isNaN(resumes)) continue; // settled without a callback of its own
+    // Settled without a callback of its own (a Python await is resumed by its task's step instead).
+    if (!Number.isNaN(wait) && Number.isNaN(resumes) && res.types[res.type[r]] !== 'await') continue;
     const key = site * 65536 + res.type[r];
     const g = byKey.get(key);
     if (g) g.count += res.weight[r];
@@ -158,7 +159,7 @@ function pendingAt(trace: AsyncTrace, t: number): { site: number; count: number 
   let promise: { site: number; count: number } | null = null;
   let other: { site: number; count: number } | null = null;
   for (const [key, g] of byKey) {
-    if (res.types[key % 65536] === 'PROMISE') {
+    if (isAwaitType(res.types[key % 65536])) {
       if (!promise || g.count > promise.count) promise = g;
     } else if (!other || g.count > other.count) other = g;
   }
