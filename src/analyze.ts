@@ -10,7 +10,8 @@ import { callLine, cpuWindow } from './analysis/recorded.js';
 import { detect } from './analysis/detectors/index.js';
 import { chargeIdle } from './analysis/idle.js';
 import { importProfile } from './importers/index.js';
-import type { Analysis, ImportOptions, Profile } from './model.js';
+import { isScaleneProfile, scaleneMemoryFindings } from './importers/scalene.js';
+import type { Analysis, Finding, ImportOptions, Profile } from './model.js';
 import { isDirectory, loadRecording } from './recording.js';
 import type { RecordingEvidence, SourceLookup } from './recording/model.js';
 import { fileSources } from './recording/source.js';
@@ -50,7 +51,15 @@ export function analyzeProfile(profile: Profile, recording?: RecordingEvidence, 
   const lines = resources ? chargeIdle(table.lines, profile, resources) : table.lines;
   const analysis: Analysis = { profile, nodeShare: attribution.nodeShare, lines, totals, findings: [] };
   analysis.findings = detect(analysis, attribution, recording, source);
+  if (isScaleneProfile(profile)) analysis.findings = withFindings(analysis.findings, scaleneMemoryFindings(profile.scalene));
   return analysis;
+}
+
+const RANK = { critical: 0, warning: 1, info: 2 };
+
+/** Adds findings (memory ones, by bytes) after the detectors' of the same severity, keeping their order. */
+function withFindings(findings: Finding[], added: Finding[]): Finding[] {
+  return added.length ? [...findings, ...added].sort((a, b) => RANK[a.severity] - RANK[b.severity]) : findings;
 }
 
 export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {

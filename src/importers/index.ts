@@ -8,6 +8,7 @@ import { importCpuProfile, isCpuProfile } from './cpuprofile.js';
 import { importFolded, looksFolded } from './folded.js';
 import { scanTopLevel, TopLevelArray } from './json-scan.js';
 import { importPprof } from './pprof.js';
+import { importScalene, isScalene } from './scalene.js';
 import { importSpeedscope, isSpeedscope } from './speedscope.js';
 
 export async function importProfile(source: ByteSource, core: Core, options: ImportOptions = {}): Promise<Profile> {
@@ -34,6 +35,7 @@ export async function importProfile(source: ByteSource, core: Core, options: Imp
   }
   if (isCpuProfile(keys)) return importCpuProfile(source, core, keys);
   if (isSpeedscope(keys)) return importSpeedscope(source, core, keys);
+  if (isScalene(keys)) return importScalene(source, core, keys);
   if (keys.has('traceEvents')) {
     throw new InputError(`${source.name}: Chrome trace events: a format loopscope does not read yet`);
   }
