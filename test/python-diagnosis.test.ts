@@ -36,7 +36,7 @@ const CASES: Case[] = [
   { program: 'sequential_requests.py', expect: 'sequential', remedy: /asyncio\.gather|TaskGroup/ },
   { program: 'context_switching.py', expect: 'context-switching', remedy: /asyncio\.Semaphore|asyncio\.Queue/ },
   { program: 'starvation_executor.py', expect: 'starvation', remedy: /executor/ },
-  { program: 'memory_tasks.py', expect: 'memory' },
+  { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/ },
   { program: 'healthy_gather.py', expect: 'healthy' },
   { program: 'healthy_sleep.py', expect: 'healthy' },
 ];

@@ -30,7 +30,7 @@ const CHILD = /^(execSync|execFileSync|spawnSync)$/;
 
 /** Python's synchronous sleeps and waits for a child process, by the native call's name. */
 const PY_SLEEP = /(^|\.)sleep$/;
-const PY_CHILD = /(^|\.)(check_call|check_output|communicate|system|getoutput|getstatusoutput)$|^subprocess\./;
+const PY_CHILD = /(^|\.)(check_call|check_output|communicate|system|getoutput|getstatusoutput|Popen\.wait)$|^subprocess\./;
 
 type Nature = 'cpu' | 'sleep' | 'io' | 'child' | 'unknown';
 

@@ -119,7 +119,8 @@ function fromTrace(evidence: Evidence, trace: AsyncTrace, { busy, machinery, gc,
   // Everything but the program's own JavaScript: scheduling, promise bookkeeping, GC.
   const overhead = busy - user;
   const overheadShare = overhead / busy;
-  if (tasks < THRESHOLDS.switchingMinTasks || rate < THRESHOLDS.switchingMinRate) return [];
+  const python = typeof trace.metadata.raw.python === 'string';
+  if (tasks < THRESHOLDS.switchingMinTasks || rate < (python ? THRESHOLDS.switchingMinRatePython : THRESHOLDS.switchingMinRate)) return [];
   if (overheadShare < THRESHOLDS.switchingOverheadShare) return [];
   // Per site: resources created (weighted) and callbacks run (weighted).
   const bySite = new Map<number, number>();

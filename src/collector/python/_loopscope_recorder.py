@@ -41,8 +41,11 @@ MEMORY_EVERY_US = 20000
 # running Python (or C code that keeps the GIL), not sitting in a call that released it.
 GIL_WAIT_US = 1500
 # Tasks: the first TASKS_FULL are traced with all their awaits, then 1 in TASKS_EVERY (weighted).
-TASKS_FULL = 5000
-TASKS_EVERY = 64
+TASKS_FULL = 1000
+TASKS_EVERY = 128
+# Scheduler samples on a straight line (all on the CPU, or all asleep) are dropped when written:
+# the analysis interpolates between the samples kept, within this many nanoseconds.
+SCHEDSTAT_TOLERANCE_NS = 20000
 MAX_EVENTS = 2000000
 CALL_OPS = frozenset(('CALL', 'PRECALL', 'CALL_FUNCTION', 'CALL_METHOD', 'CALL_FUNCTION_KW', 'CALL_FUNCTION_EX', 'CALL_KW'))
 
@@ -672,7 +675,7 @@ class _Recorder:
         for t, queued, busy, workers in self.executor:
             emit('{"ph":"C","cat":"executor","name":"defaultExecutor",%s,"ts":%.1f,"args":{"queued":%d,"busy":%d,"workers":%d}}'
                  % (head, t, queued, busy, workers))
-        for t, on_cpu, run_queue in self.schedstat:
+        for t, on_cpu, run_queue in _straight_lines_dropped(self.schedstat):
             emit('{"ph":"C","cat":"cpu","name":"schedstat",%s,"ts":%.1f,"args":{"onCpuNs":%d,"runQueueNs":%d}}' % (head, t, on_cpu, run_queue))
         body = lines[0] + '\n' + ',\n'.join(lines[1:])
         metadata = json.dumps(self.metadata(end_us), separators=(',', ':'))
@@ -730,8 +733,30 @@ class _Recorder:
                     'schedstat': 'main thread cumulative onCpuNs and runQueueNs (/proc schedstat); off-CPU = elapsed - onCpu',
                 },
             },
-            'schedstat': {'available': bool(self.schedstat), 'path': self.schedstat_path, 'samples': len(self.schedstat)},
+            'schedstat': {
+                'available': bool(self.schedstat),
+                'path': self.schedstat_path,
+                'intervalUs': self.interval_us,
+                'samples': len(self.schedstat),
+                'note': 'samples on the straight line between their neighbours (within %d us) are not written' % (SCHEDSTAT_TOLERANCE_NS // 1000),
+            },
         }
+
+
+def _straight_lines_dropped(samples):
+    """The samples less those that lie on the line between their neighbours kept (cumulative counters)."""
+    if len(samples) < 3:
+        return samples
+    kept = [samples[0]]
+    for i in range(1, len(samples) - 1):
+        t0, a0, b0 = kept[-1]
+        t, a, b = samples[i]
+        t1, a1, b1 = samples[i + 1]
+        f = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
+        if abs(a0 + (a1 - a0) * f - a) > SCHEDSTAT_TOLERANCE_NS or abs(b0 + (b1 - b0) * f - b) > SCHEDSTAT_TOLERANCE_NS:
+            kept.append(samples[i])
+    kept.append(samples[-1])
+    return kept
 
 
 _recorder = None
