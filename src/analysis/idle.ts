@@ -77,15 +77,24 @@ export function chargeIdle(lines: LineStat[], profile: Profile, resources: Async
       if (awaits(next)) pending.push(next);
       next++;
     }
-    let top = pending.top();
-    while (top !== undefined && end(top) <= t0) {
-      pending.pop();
-      top = pending.top();
-    }
-    if (top === undefined) continue;
-    const site = resources.site[top];
-    charged.set(site, (charged.get(site) ?? 0) + idle);
-    moved += idle;
+    // A long idle entry (the timeline merges a run of idle samples) goes to each await in turn
+    // as the one created last settles: a quick await must not take a whole second of idle.
+    const span = Math.max(t1 - t0, 1e-9);
+    let t = t0;
+    do {
+      let top = pending.top();
+      while (top !== undefined && end(top) <= t) {
+        pending.pop();
+        top = pending.top();
+      }
+      if (top === undefined) break;
+      const until = Math.min(t1, end(top));
+      const ms = t1 > t0 ? (idle * (until - t)) / span : idle;
+      const site = resources.site[top];
+      charged.set(site, (charged.get(site) ?? 0) + ms);
+      moved += ms;
+      t = until;
+    } while (t < t1);
   }
   if (moved === 0) return lines;
   // Samples move with the time, in proportion.
