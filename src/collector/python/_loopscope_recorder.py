@@ -87,6 +87,7 @@ class _Recorder:
         self.times = []
         self.callees = {}
         self.instructions = {}
+        self.own_codes = {}
         # Trace.
         self.events = []
         self.dropped = 0
@@ -215,8 +216,12 @@ class _Recorder:
         frames = []
         f = leaf
         own = True  # the recorder's frames count only at the top of the stack (its own work)
+        mine_by_code = self.own_codes
         while f is not None:
-            mine = os.path.dirname(f.f_code.co_filename) == HERE
+            c = f.f_code
+            mine = mine_by_code.get(c)
+            if mine is None:
+                mine = mine_by_code[c] = os.path.dirname(c.co_filename) == HERE
             if not mine:
                 own = False
             if own or not mine:
@@ -227,10 +232,14 @@ class _Recorder:
             node = self.idle_node
         else:
             node = 1
+            index = self.node_index
             for f in reversed(frames):
                 c = f.f_code
-                line = f.f_lineno
-                node = self._child(node, getattr(c, 'co_qualname', c.co_name), c.co_filename, line, (node, c, line))
+                key = (node, c, f.f_lineno)
+                child = index.get(key)
+                if child is None:
+                    child = self._child(node, getattr(c, 'co_qualname', c.co_name), c.co_filename, key[2], key)
+                node = child
             if gil_was_free and frames and frames[0] is leaf:
                 name = self.callee(code, leaf.f_lasti)
                 if name:
