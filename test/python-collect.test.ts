@@ -231,3 +231,10 @@ test('Python frame kinds: the standard library is internal, installed packages d
   assert.equal(frameKind('_run', '/x/node_modules/loopscope/dist/src/collector/python/_loopscope_recorder.py'), 'recorder');
   assert.equal(frameKind('_find_and_load', '<frozen importlib._bootstrap>'), 'internal');
 });
+
+test('python -I ignores PYTHONPATH: nothing is recorded, and collect says why', () => {
+  const r = collect([PYTHON, '-I', '-c', 'print("isolated")']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'isolated\n');
+  assert.match(r.stderr, /nothing was recorded in .*started no Python process that kept PYTHONPATH \(python -I and -E ignore it/);
+});
