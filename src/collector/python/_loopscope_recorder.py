@@ -347,13 +347,14 @@ class _Recorder:
             if self.is_user_file(frame.f_code.co_filename):
                 chain.append((frame, frame.f_lasti, awaited))
             c = awaited
-        # Identities only (both objects are alive while the await lasts): holding the frames or
-        # the awaited objects would keep the program's data alive.
+        # The awaited object is held (it is alive while the await lasts anyway): by id alone, a
+        # loop's next coroutine, allocated where the previous one was freed, would pass for the
+        # same await. The frame's id suffices: the object awaited one level out holds it.
         same = 0
         while same < len(awaits) and same < len(chain):
             a = awaits[same]
             frame, lasti, awaited = chain[same]
-            if a[0] != id(frame) or a[1] != lasti or a[2] != id(awaited):
+            if a[0] != id(frame) or a[1] != lasti or a[2] is not awaited:
                 break
             same += 1
         self.close_awaits(awaits, same, start)
@@ -361,7 +362,7 @@ class _Recorder:
             # Trigger 0: an await is not derived from another resource the way a task's first
             # step is from its creator (the task is in args.task).
             aid = self.begin('await', 0, self.site(frame), weight, end, task=rid)
-            awaits.append((id(frame), lasti, id(awaited), aid))
+            awaits.append((id(frame), lasti, awaited, aid))
 
     def close_awaits(self, awaits, keep, start):
         # Resumed during the step that began at `start`, innermost first: an outer await resumes
