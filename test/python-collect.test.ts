@@ -238,3 +238,14 @@ test('python -I ignores PYTHONPATH: nothing is recorded, and collect says why', 
   assert.equal(r.stdout, 'isolated\n');
   assert.match(r.stderr, /nothing was recorded in .*started no Python process that kept PYTHONPATH \(python -I and -E ignore it/);
 });
+
+test('--interval sets the sampler period', () => {
+  const out = join(tempDir(), 'rec');
+  const run = runCli(['collect', '--out', out, '--interval', '5', '--', PYTHON, example('blocking_sleep.py')]);
+  assert.equal(run.code, 0, run.stderr);
+  const { profile, trace } = only(out);
+  assert.equal(trace.metadata.cpuProfile.samplingIntervalUs, 5000);
+  const deltas = profile.timeDeltas.slice(1).sort((a, b) => a - b);
+  const median = deltas[deltas.length >> 1];
+  assert.ok(median >= 4500 && median < 20_000, `median interval ${median} µs`);
+});

@@ -32,6 +32,12 @@ const CHILD = /^(execSync|execFileSync|spawnSync)$/;
 const PY_SLEEP = /(^|\.)sleep$/;
 const PY_CHILD = /(^|\.)(check_call|check_output|communicate|system|getoutput|getstatusoutput|Popen\.wait)$|^subprocess\./;
 
+/**
+ * asyncio's loop is Python code under the line that starts it: its own work between callbacks
+ * (the timer heap, the selector, finishing tasks) is charged to `asyncio.run(...)`, not a call to blame.
+ */
+const PY_LOOP_ENTRY = new Set(['run', 'run_until_complete', 'run_forever', 'Runner.run', 'BaseEventLoop.run_until_complete', 'BaseEventLoop.run_forever']);
+
 type Nature = 'cpu' | 'sleep' | 'io' | 'child' | 'unknown';
 
 export const blocking: Detector = ({ analysis, stretches, tasks, recording, source }) => {
@@ -48,7 +54,7 @@ export const blocking: Detector = ({ analysis, stretches, tasks, recording, sour
     if (profile.frames[profile.nodeFrame[top.site.node]].kind !== 'user') return;
     // Many short callbacks, none long: no single synchronous call to blame.
     if (manyShortTasks(tasks[i], stretch.duration)) return;
-    if (isPythonFile(top.site.file) && manyShortSteps(tasks[i])) return;
+    if (isPythonFile(top.site.file) && (manyShortSteps(tasks[i]) || PY_LOOP_ENTRY.has(top.site.callee ?? ''))) return;
     const key = `${top.site.file}\u0000${top.site.line}\u0000${top.site.function}`;
     let c = culprits.get(key);
     if (!c) {
