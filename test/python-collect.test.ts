@@ -249,3 +249,14 @@ test('--interval sets the sampler period', () => {
   const median = deltas[deltas.length >> 1];
   assert.ok(median >= 4500 && median < 20_000, `median interval ${median} µs`);
 });
+
+test("a program's own task factory makes its tasks, and they are still traced", () => {
+  const program = pythonProgram('task_factory.py');
+  const r = collect([PYTHON, program]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /factory made 2/);
+  const events: any[] = only(r.out).trace.traceEvents;
+  const site = `${program}:${markedPythonLine(program)}:0`;
+  assert.equal(events.filter((e) => e.ph === 'b' && e.name === 'await' && e.args.site === site).length, 2);
+  assert.equal(events.filter((e) => e.ph === 'b' && e.name === 'Task' && e.args.function === 'main').length, 2);
+});

@@ -460,6 +460,22 @@ class _Recorder:
             original_init(loop, *args, **kwargs)
             loop.set_task_factory(task_factory)
 
+        original_set_task_factory = Loop.set_task_factory
+
+        def set_task_factory(loop, factory):
+            # The program's own factory makes the tasks; the recorder still sees each one made.
+            if factory is None or factory is task_factory or getattr(factory, 'loopscope_chained', False):
+                return original_set_task_factory(loop, task_factory if factory is None else factory)
+
+            def chained(loop_, coro, **kwargs):
+                task = factory(loop_, coro, **kwargs)
+                if get_ident() == main and not recorder.finished:
+                    recorder.task_created(task)
+                return task
+
+            chained.loopscope_chained = True
+            return original_set_task_factory(loop, chained)
+
         def run_forever(loop):
             if get_ident() != main or recorder.finished:
                 return original_run_forever(loop)
@@ -500,6 +516,7 @@ class _Recorder:
                     recorder.stepped(owner, state, start, _now_us())
 
         Loop.__init__ = __init__
+        Loop.set_task_factory = set_task_factory
         Loop.run_forever = run_forever
         Loop.run_in_executor = run_in_executor
         events.Handle._run = _run
