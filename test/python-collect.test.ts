@@ -260,3 +260,24 @@ test("a program's own task factory makes its tasks, and they are still traced", 
   assert.equal(events.filter((e) => e.ph === 'b' && e.name === 'await' && e.args.site === site).length, 2);
   assert.equal(events.filter((e) => e.ph === 'b' && e.name === 'Task' && e.args.function === 'main').length, 2);
 });
+
+test('series: GC pauses, RSS, the default executor queue, loop delay in the metadata', () => {
+  const r = collect([PYTHON, pythonProgram('series.py')]);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace } = only(r.out);
+  const events: any[] = trace.traceEvents;
+  const gc = events.filter((e) => e.ph === 'X' && e.cat === 'gc');
+  assert.ok(gc.length >= 3 && gc.some((e) => e.args.generation === 2 && e.dur > 0), JSON.stringify(gc.slice(0, 3)));
+  const memory = events.filter((e) => e.ph === 'C' && e.name === 'memory');
+  assert.ok(memory.length >= 5 && memory.every((e) => e.args.rss > 1 << 20));
+  const executor = events.filter((e) => e.ph === 'C' && e.name === 'defaultExecutor');
+  const workers = trace.metadata.threadpool.size;
+  assert.ok(workers >= 1 && workers < 12);
+  assert.ok(executor.some((e) => e.args.queued > 0), 'no job ever queued');
+  assert.ok(executor.some((e) => e.args.busy === workers), 'the workers were never all busy');
+  const jobs = events.filter((e) => e.ph === 'b' && e.name === 'executor');
+  assert.equal(jobs.length, 12);
+  const submitLine = readFileSync(pythonProgram('series.py'), 'utf8').split('\n').findIndex((l) => l.includes('run_in_executor')) + 1;
+  assert.ok(jobs.every((e) => e.args.threadpool === true && e.args.site === `${pythonProgram('series.py')}:${submitLine}:0`));
+  assert.ok(trace.metadata.eventLoopDelay.count > 10);
+});
