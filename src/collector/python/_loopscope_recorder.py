@@ -23,6 +23,7 @@
 
 import atexit
 import gc
+from array import array
 import json
 import linecache
 import os
@@ -83,8 +84,9 @@ class _Recorder:
         self.nodes = [None, (0, '(root)', '', -1)]
         self.node_index = {}
         self.idle_node = self._child(1, '(idle)')
-        self.samples = []
-        self.times = []
+        # Typed arrays: about 12 bytes a sample, so hours of recording stay in tens of megabytes.
+        self.samples = array('i')
+        self.times = array('d')
         self.callees = {}
         self.instructions = {}
         self.own_codes = {}
@@ -102,7 +104,7 @@ class _Recorder:
         self.memory = []
         self.gc_pauses = []
         self.executor = []
-        self.schedstat = []
+        self.schedstat = array('d')  # [t, onCpuNs, runQueueNs] triples
         self.schedstat_path = None
         self.loop = None
         self.jobs_in_flight = 0
@@ -279,7 +281,7 @@ class _Recorder:
             if sched_fd is not None:
                 try:
                     on_cpu, run_queue = os.pread(sched_fd, 128, 0).split()[:2]
-                    self.schedstat.append((t, int(on_cpu), int(run_queue)))
+                    self.schedstat.extend((t, int(on_cpu), int(run_queue)))
                 except (OSError, ValueError):
                     pass
             if t >= next_memory:
@@ -661,7 +663,7 @@ class _Recorder:
         for t in times:
             deltas.append(int(t) - previous)
             previous = int(t)
-        return {'nodes': nodes, 'startTime': start, 'endTime': int(end_us), 'samples': samples, 'timeDeltas': deltas}
+        return {'nodes': nodes, 'startTime': start, 'endTime': int(end_us), 'samples': samples.tolist(), 'timeDeltas': deltas}
 
     def write_trace(self, name, end_us):
         pid = self.pid
@@ -704,7 +706,9 @@ class _Recorder:
         for t, queued, busy, workers in self.executor:
             emit('{"ph":"C","cat":"executor","name":"defaultExecutor",%s,"ts":%.1f,"args":{"queued":%d,"busy":%d,"workers":%d}}'
                  % (head, t, queued, busy, workers))
-        for t, on_cpu, run_queue in _straight_lines_dropped(self.schedstat):
+        sched = self.schedstat
+        triples = [(sched[i], sched[i + 1], sched[i + 2]) for i in range(0, len(sched) - 2, 3)]
+        for t, on_cpu, run_queue in _straight_lines_dropped(triples):
             emit('{"ph":"C","cat":"cpu","name":"schedstat",%s,"ts":%.1f,"args":{"onCpuNs":%d,"runQueueNs":%d}}' % (head, t, on_cpu, run_queue))
         body = lines[0] + '\n' + ',\n'.join(lines[1:])
         metadata = json.dumps(self.metadata(end_us), separators=(',', ':'))
@@ -766,7 +770,7 @@ class _Recorder:
                 'available': bool(self.schedstat),
                 'path': self.schedstat_path,
                 'intervalUs': self.interval_us,
-                'samples': len(self.schedstat),
+                'samples': len(self.schedstat) // 3,
                 'note': 'samples on the straight line between their neighbours (within %d us) are not written' % (SCHEDSTAT_TOLERANCE_NS // 1000),
             },
         }
