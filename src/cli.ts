@@ -4,6 +4,10 @@
 import { statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from './model.js';
+import { mark, timingEnabled, timingReport } from './core/timing.js';
+
+mark('node started, command line loaded');
+if (timingEnabled) process.on('exit', () => process.stderr.write(timingReport()));
 
 // Each command's module is loaded when the command runs: starting Node and loading modules is most
 // of what `analyze` costs on a small profile. `analyze` loads its bundle (one module instead of
@@ -19,6 +23,8 @@ async function analyzeModule(files: string[]): Promise<typeof import('./commands
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((error as Error).message).includes('analyze.bundle.js')) throw error;
     return import('./commands/analyze.js');
+  } finally {
+    mark('analyze command loaded');
   }
 }
 
@@ -57,6 +63,7 @@ program
   .option('--source-maps <dir>', 'also look for source maps in this directory')
   .action(async (files: string[], options) => {
     process.exitCode = await (await analyzeModule(files)).analyzeCommand(files, options);
+    mark('analysis and report');
   });
 
 program
