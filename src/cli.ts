@@ -11,28 +11,25 @@ if (timingEnabled) process.on('exit', () => process.stderr.write(timingReport())
 
 // Each command's module is loaded when the command runs: starting Node and loading modules is most
 // of what `analyze` costs on a small profile. `analyze` loads its bundle (one module instead of
-// about a hundred, scripts/bundle-cli.mjs), or the separate modules when only `tsc` has run.
+// about a hundred, scripts/bundle-cli.mjs), or the separate modules when only `tsc` has run since.
 async function analyzeModule(files: string[]): Promise<typeof import('./commands/analyze.js')> {
   // Analysing a large profile is still a short run: by the time TurboFan has optimised one of its
   // loops the loop is mostly done, and the compile jobs take a core from the analysis (10% of the
   // CPU time on a 90 MB profile). Not worth loading node:v8 for a small one.
-  if (files.some((f) => f !== '-' && sizeOf(f) >= 4e6)) (await import('node:v8')).setFlagsFromString('--no-opt');
-  const bundle = './commands/analyze.bundle.js';
-  try {
-    return (await import(bundle)) as typeof import('./commands/analyze.js');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((error as Error).message).includes('analyze.bundle.js')) throw error;
-    return import('./commands/analyze.js');
-  } finally {
-    mark('analyze command loaded');
-  }
+  if (files.some((f) => f !== '-' && mtimeAndSize(f).size >= 4e6)) (await import('node:v8')).setFlagsFromString('--no-opt');
+  const bundle = new URL('./commands/analyze.bundle.js', import.meta.url);
+  const fresh = mtimeAndSize(bundle).mtimeMs >= mtimeAndSize(new URL('./commands/analyze.js', import.meta.url)).mtimeMs;
+  const loaded = fresh ? await import(bundle.href) : await import('./commands/analyze.js');
+  mark('analyze command loaded');
+  return loaded as typeof import('./commands/analyze.js');
 }
 
-function sizeOf(path: string): number {
+/** Zeros for a file that cannot be read: the command says what is wrong with it. */
+function mtimeAndSize(path: string | URL): { mtimeMs: number; size: number } {
   try {
-    return statSync(path).size;
+    return statSync(path);
   } catch {
-    return 0; // the command says what is wrong with it
+    return { mtimeMs: 0, size: 0 };
   }
 }
 
