@@ -59,8 +59,9 @@ export const unitOf = (profile: Pick<Profile, 'unit'>): ValueUnit => profile.uni
 
 /**
  * Whether the samples' order is the order they were taken in. 'none': a format that keeps totals
- * per stack only (pprof, folded stacks), whose importer lays the stacks end to end: the timeline
- * is then made up, and nothing that reads it (a stretch's length, a train of waits) is real.
+ * per stack only (pprof, folded stacks, heap profiles), whose importer lays the stacks end to end:
+ * the timeline is then made up, and nothing read from it (a stretch's length, a train of waits) is
+ * real (src/analysis/untimed.ts).
  */
 export type TimeOrder = 'real' | 'none';
 

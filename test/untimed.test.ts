@@ -26,7 +26,8 @@ test('@datadog/pprof wall profile of 30 ms bursts: no "runs for N ms without yie
   const r = spawnSync(process.execPath, [programPath('untimed-bursts.cjs'), path], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const { calls } = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as { calls: number[] };
-  const longestCall = Math.max(...calls);
+  // A loaded machine stretches a call now and then (up to 154 ms seen); the typical one is 30 ms.
+  const typicalCall = [...calls].sort((a, b) => a - b)[calls.length >> 1];
 
   const analysis = await analyzeFile(path);
   assert.equal(analysis.profile.timeOrder, 'none');
@@ -34,15 +35,16 @@ test('@datadog/pprof wall profile of 30 ms bursts: no "runs for N ms without yie
   assert.deepEqual([hot.file, hot.line, hot.function], [programPath('untimed-bursts.cjs'), markedLine('untimed-bursts.cjs'), 'hot']);
   // The profile holds several calls' worth of hot(): one stretch of it all would be a false claim.
   const hotMs = hot.userMs + hot.systemMs;
-  assert.ok(hotMs > 2 * longestCall, `hot ${hotMs} ms in the profile, longest call ${longestCall} ms`);
+  assert.ok(hotMs > 3 * typicalCall, `hot ${hotMs} ms in the profile, typical call ${typicalCall} ms`);
   assert.deepEqual(analysis.findings.filter(claimsDuration), []);
   assert.deepEqual(analysis.findings.filter((f) => f.location.function === 'hot'), []);
 
   // The same tables read as if in time order make the claim this rule prevents: one stretch of
-  // all of hot()'s samples, far longer than any call was.
+  // all of hot()'s samples, several calls long.
   const asIfTimed = analyzeProfile({ ...analysis.profile, timeOrder: 'real' });
   const claim = asIfTimed.findings.find((f) => f.kind === 'blocking' && f.location.function === 'hot');
-  assert.ok(claim && (claim.evidence.longestStretchMs as number) > 2 * longestCall, JSON.stringify(asIfTimed.findings));
+  assert.ok(claim && claimsDuration(claim), JSON.stringify(asIfTimed.findings));
+  assert.ok((claim.evidence.longestStretchMs as number) >= 0.9 * hotMs, JSON.stringify(claim.evidence));
 
   const terminal = runCli(['analyze', path]);
   assert.equal(terminal.code, 0, terminal.stderr);

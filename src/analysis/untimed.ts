@@ -1,8 +1,10 @@
-// Profiles without a time order (Profile.timeOrder 'none': pprof, folded stacks). Such a format
-// keeps one total per stack; its importer lays the stacks end to end, so the timeline shows every
-// stack as one run of all its samples. Measured: on a @datadog/pprof wall profile of a program
-// whose hot() ran in 30-40 ms calls between idle waits, the timeline made one 463 ms stretch of
-// hot(), and the blocking detector said "hot runs for up to 463 ms without yielding".
+// Profiles without a time order (Profile.timeOrder 'none': pprof, folded stacks, heap profiles).
+// Such a format keeps one total per stack; its importer lays the stacks end to end, so the timeline
+// shows every stack as one run of all its samples. Measured: @datadog/pprof wall profiles of a
+// program whose hot() ran 20 times for 30 ms (median call 30-32 ms, a few stretched to 47-154 ms on
+// a loaded machine) with the loop idle between calls (test/programs/untimed-bursts.cjs, four
+// recordings) made one stretch of all of hot()'s samples, and the blocking detector said "hot runs
+// for up to 424-560 ms without yielding".
 //
 // The rule, applied once in the detectors' entry (detectors/index.ts): an untimed profile has no
 // loop phases. What reads stretches and gaps (blocking stretches, trains of idle waits, loop

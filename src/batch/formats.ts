@@ -104,9 +104,11 @@ function table(rows: Row[], width: number): string[] {
       continue;
     }
     const kinds = KINDS.filter((k) => r.byKind[k] > 0).map((k) => `${r.byKind[k]} ${k}`);
-    const findings = (r.findings ? kinds.join(', ') : 'none') + (r.unit === 'ms' && r.timeOrder === 'none' ? ' (untimed)' : '');
     const time = r.unit === 'ms';
-    const shares = time ? `${pct(r.userShare).padStart(5)} ${pct(r.systemShare).padStart(4)} ${pct(r.idleShare).padStart(4)}` : `${'-'.padStart(5)} ${'-'.padStart(4)} ${'-'.padStart(4)}`;
+    const findings = (r.findings ? kinds.join(', ') : 'none') + (time && r.timeOrder === 'none' ? ' (untimed)' : '');
+    // Bytes and counts are not split into user / system / idle time.
+    const [user, system, idle] = time ? [r.userShare, r.systemShare, r.idleShare].map(pct) : ['-', '-', '-'];
+    const shares = `${user.padStart(5)} ${system.padStart(4)} ${idle.padStart(4)}`;
     const head = `${trace} ${amount(r.unit, r.total).padStart(10)} ${shares}  `;
     out.push(rightTruncate(head + findings, width) + '\n');
     if (r.top) {
