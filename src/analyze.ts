@@ -2,6 +2,7 @@
 // `collect` recording is one input: its main process's CPU profile through the importer, and what
 // the collector added (async trace, series, heap profile) as evidence beside it.
 
+import { readFile, stat } from 'node:fs/promises';
 import { openFile, openStdin } from './core/file-source.js';
 import type { ByteSource } from './core/source.js';
 import { DEFAULT_WINDOW_BYTES, loadCore, type Core } from './core/wasm.js';
@@ -10,7 +11,9 @@ import { callLine, cpuWindow } from './analysis/recorded.js';
 import { detect } from './analysis/detectors/index.js';
 import { chargeIdle } from './analysis/idle.js';
 import { importProfile } from './importers/index.js';
-import type { Analysis, ImportOptions, Profile } from './model.js';
+import { isScaleneProfile, scaleneMemoryFindings } from './importers/scalene.js';
+import { applySourceMaps, type ReadText } from './importers/source-maps.js';
+import type { Analysis, Finding, ImportOptions, Profile } from './model.js';
 import { isDirectory, loadRecording } from './recording.js';
 import type { RecordingEvidence, SourceLookup } from './recording/model.js';
 import { fileSources } from './recording/source.js';
@@ -20,6 +23,8 @@ export interface AnalyzeOptions extends ImportOptions {
   windowBytes?: number;
   /** The program's source files, to place a finding on the line of the call a profile names. */
   source?: SourceLookup;
+  /** Reads a script's or a source map's text; without it, source maps are not looked for. */
+  readText?: ReadText;
 }
 
 const cores = new Map<number, Promise<Core>>();
@@ -50,19 +55,42 @@ export function analyzeProfile(profile: Profile, recording?: RecordingEvidence, 
   const lines = resources ? chargeIdle(table.lines, profile, resources) : table.lines;
   const analysis: Analysis = { profile, nodeShare: attribution.nodeShare, lines, totals, findings: [] };
   analysis.findings = detect(analysis, attribution, recording, source);
+  if (isScaleneProfile(profile)) analysis.findings = withFindings(analysis.findings, scaleneMemoryFindings(profile.scalene));
   return analysis;
+}
+
+const RANK = { critical: 0, warning: 1, info: 2 };
+
+/** Adds findings (memory ones, by bytes) after the detectors' of the same severity, keeping their order. */
+function withFindings(findings: Finding[], added: Finding[]): Finding[] {
+  return added.length ? [...findings, ...added].sort((a, b) => RANK[a.severity] - RANK[b.severity]) : findings;
 }
 
 export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const core = await coreFor(options.windowBytes ?? DEFAULT_WINDOW_BYTES);
-  return analyzeProfile(await importProfile(source, core, options), recording, options.source);
+  const imported = await importProfile(source, core, options);
+  const profile = options.readText ? await applySourceMaps(imported, { read: options.readText, dir: options.sourceMaps }) : imported;
+  return analyzeProfile(profile, recording, options.source);
 }
 
-/** Analyses a file, or standard input when `path` is '-'. */
+/** Scripts and source maps are read whole: larger ones are not looked at. */
+const MAX_SCRIPT_BYTES = 256 << 20;
+
+/** A file's text from disk, for source maps. */
+async function readTextFile(path: string): Promise<string | undefined> {
+  try {
+    if ((await stat(path)).size > MAX_SCRIPT_BYTES) return undefined;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Analyses a file, or standard input when `path` is '-', with the source maps its scripts have on disk. */
 export async function analyzeFile(path: string, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const source = path === '-' ? await openStdin() : await openFile(path);
   try {
-    return await analyzeSource(source, options, recording);
+    return await analyzeSource(source, { readText: readTextFile, ...options }, recording);
   } finally {
     await source.close();
   }

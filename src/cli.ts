@@ -88,8 +88,8 @@ program
 
 program
   .command('serve')
-  .description('serve the browser viewer on 127.0.0.1 and print its URL; the given profiles are preloaded')
-  .argument('[file...]', 'profiles to open in the viewer, and the program\'s source files (findings then point at the call line)')
+  .description('serve the browser viewer on 127.0.0.1 and print its URL; the given profiles and recordings are preloaded')
+  .argument('[file...]', 'profiles and `collect` recording directories to open in the viewer, and the program\'s source files (findings then point at the call line)')
   .option('--port <n>', 'port to listen on (0: any free port)', '7878')
   .action(async (files: string[], options) => {
     process.exitCode = await (await import('./commands/serve.js')).serveCommand(files, options);

@@ -122,6 +122,11 @@ export interface Finding {
   impactBytes?: number;
   evidence: Record<string, number | string>;
   suggestion: string;
+  /**
+   * When in the run it shows: [start, end] ms on the profile's clock, where the detector knows it.
+   * For the viewer's timeline; not part of the report JSON.
+   */
+  during?: [number, number][];
 }
 
 export interface Analysis {

@@ -1,16 +1,16 @@
 // A directory written by `loopscope collect`: the manifest (recording.json) and, per recorded Node
 // process, its CPU profile, async trace and heap profile (see src/collector/format.ts), read as one
 // input: the CPU profile goes through the importer like any profile; the trace and the heap profile
-// become the RecordingEvidence the detectors read (src/recording/).
+// become the RecordingEvidence the detectors read. What reads them is src/recording/read.ts, over a
+// file lookup; this is its lookup on disk (the browser viewer has one over dropped files).
 
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FORMAT, MANIFEST, type Manifest, type ManifestProcess } from './collector/format.js';
+import { MANIFEST, type Manifest, type ManifestProcess } from './collector/format.js';
 import { openFile } from './core/file-source.js';
 import { InputError } from './model.js';
-import { readHeapProfile } from './recording/heap.js';
-import type { AsyncTrace, HeapSummary, RecordingEvidence } from './recording/model.js';
-import { readTrace } from './recording/trace.js';
+import type { RecordingEvidence } from './recording/model.js';
+import { openRecording, readLayout, type RecordingFiles } from './recording/read.js';
 
 export interface RecordedProcess extends ManifestProcess {
   /** Absolute (or cwd-relative, as the directory was given) paths of the files that exist. */
@@ -34,33 +34,30 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** The files of a recording directory on disk. */
+export function directoryFiles(dir: string): RecordingFiles {
+  return {
+    name: dir,
+    path: (file) => join(dir, file),
+    has: (file) => exists(join(dir, file)),
+    open: (file) => openFile(join(dir, file)),
+  };
+}
+
+async function recordingFiles(dir: string): Promise<RecordingFiles> {
+  const files = directoryFiles(dir);
+  if (!(await files.has(MANIFEST))) throw new InputError(`${dir}: is a directory, not a recording made by \`loopscope collect\``);
+  return files;
+}
+
 export async function readRecording(dir: string): Promise<Recording> {
-  const manifestPath = join(dir, MANIFEST);
-  let text: string;
-  try {
-    text = await readFile(manifestPath, 'utf8');
-  } catch {
-    throw new InputError(`${dir}: is a directory, not a recording made by \`loopscope collect\``);
-  }
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(text) as Manifest;
-  } catch (error) {
-    throw new InputError(`${manifestPath}: not valid JSON (${(error as Error).message})`);
-  }
-  if (manifest?.format !== FORMAT || !Array.isArray(manifest.processes)) {
-    throw new InputError(`${manifestPath}: not a loopscope recording manifest (no "format": "${FORMAT}")`);
-  }
-  const processes: RecordedProcess[] = [];
-  for (const p of manifest.processes) {
-    const paths: RecordedProcess['paths'] = {};
-    for (const key of ['cpuprofile', 'trace', 'heapprofile'] as const) {
-      const name = p.files?.[key];
-      if (name && (await exists(join(dir, name)))) paths[key] = join(dir, name);
-    }
-    processes.push({ ...p, paths });
-  }
-  return { dir, manifest, processes, main: processes.find((p) => p.pid === manifest.main) ?? null };
+  const layout = await readLayout(await recordingFiles(dir));
+  const processes = layout.processes.map(({ present, ...p }): RecordedProcess => ({
+    ...p,
+    paths: Object.fromEntries(Object.entries(present).map(([key, name]) => [key, join(dir, name)])),
+  }));
+  const main = layout.main ? processes[layout.processes.indexOf(layout.main)] : null;
+  return { dir, manifest: layout.manifest, processes, main };
 }
 
 export async function isDirectory(path: string): Promise<boolean> {
@@ -72,44 +69,8 @@ export async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The process a recording is analysed for, with its CPU profile (or why there is none). */
-function mainProcess(path: string, recording: Recording): RecordedProcess & { paths: { cpuprofile: string } } {
-  const main = recording.main;
-  if (!main) {
-    throw new InputError(`${path}: the recording holds no Node process (did the command start node with NODE_OPTIONS intact?)`);
-  }
-  if (!main.paths.cpuprofile) {
-    throw new InputError(`${path}: process ${main.pid} ended before it wrote its CPU profile (killed by SIGKILL, or crashed?)`);
-  }
-  return main as RecordedProcess & { paths: { cpuprofile: string } };
-}
-
 /** A recording read as one input: the main process's CPU profile to import, and what the collector added. */
 export async function loadRecording(path: string): Promise<{ profile: string; evidence: RecordingEvidence }> {
-  const recording = await readRecording(path);
-  const main = mainProcess(path, recording);
-  let trace: AsyncTrace | null = null;
-  if (main.paths.trace) {
-    const source = await openFile(main.paths.trace);
-    try {
-      trace = await readTrace(source);
-    } finally {
-      await source.close();
-    }
-  }
-  let heap: HeapSummary | null = null;
-  if (main.paths.heapprofile) {
-    const interval = Number((trace?.metadata.raw.heapProfile as { samplingIntervalBytes?: number } | undefined)?.samplingIntervalBytes ?? 0);
-    const source = await openFile(main.paths.heapprofile);
-    try {
-      heap = await readHeapProfile(source, interval);
-    } catch (error) {
-      // Only the memory finding's allocation line needs it: analyse the rest without it.
-      if (!(error instanceof InputError)) throw error;
-      heap = null;
-    } finally {
-      await source.close();
-    }
-  }
-  return { profile: main.paths.cpuprofile, evidence: { dir: path, pid: main.pid, trace, heap } };
+  const { profile, evidence } = await openRecording(await recordingFiles(path));
+  return { profile: join(path, profile), evidence };
 }

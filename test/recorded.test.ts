@@ -21,7 +21,8 @@ test('a busy loop is user time on the loop line', () => {
   assert.equal(top.file, program);
   assert.equal(top.line, markedLine('busy-loop.mjs'));
   assert.equal(top.function, 'spin');
-  assert.ok(top.userMs > 300, `user ${top.userMs} ms`);
+  // 400 ms of spinning; a loaded machine takes some of it from the process (then it is not user time).
+  assert.ok(top.userMs > 240, `user ${top.userMs} ms`);
   assert.ok(top.userMs > 0.9 * total(top));
   assert.ok(report.totals.userMs > 0.7 * report.totals.wallMs);
 });

@@ -378,8 +378,8 @@ function checkSlices(profile: Profile, slices: Interval[]): void {
     const want = unionUs(slices.filter((s) => s.name === name));
     assert.ok(Math.abs((got.get(name)?.total ?? 0) - want) < 1e-3, `${name}: total ${got.get(name)?.total} µs, want ${want}`);
   }
-  const first = Math.min(...slices.map((s) => s.start));
-  const last = Math.max(...slices.map((s) => s.end));
+  const first = slices.reduce((m, s) => Math.min(m, s.start), Infinity);
+  const last = slices.reduce((m, s) => Math.max(m, s.end), -Infinity);
   assert.ok(Math.abs((profile.endMs - profile.startMs) * 1000 - (last - first)) < 1e-3);
 }
 
@@ -422,6 +422,31 @@ test("loopscope's own collector traces: the main thread's callbacks summed as JS
     }
   }
   assert.ok(read >= 8 && checked >= 3, `${read} collector traces read, ${checked} checked against the plain sums`);
+});
+
+test('a large generated thread of slices (200 000 X events with nested B/E pairs), unterminated', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'slices.json');
+  const events: string[] = [];
+  let ts = 1e9;
+  for (let i = 0; i < 200_000; i++) {
+    const dur = 1 + (i % 7);
+    events.push(
+      JSON.stringify({ pid: 7, tid: 7, ph: 'X', name: `task${i % 5}`, ts, dur, args: { id: i } }),
+      JSON.stringify({ pid: 7, tid: 7, ph: 'B', name: 'inner', ts: ts + 0.5, args: { id: i } }),
+      JSON.stringify({ pid: 7, tid: 7, ph: 'E', name: 'inner', ts: ts + 0.75 }),
+    );
+    ts += dur + 1;
+  }
+  writeFileSync(path, `{"traceEvents":[${events.join(',\n')}]}`);
+  const slices = slicesOf(path, 7, 7);
+  assert.ok(slices);
+  const profile = await profileOf(path);
+  checkSlices(profile, slices);
+  // The same events as an unterminated array.
+  writeFileSync(path, `[${events.join(',\n')},\n`);
+  const again = await profileOf(path);
+  assert.deepEqual(again.nodeSelfMs, profile.nodeSelfMs);
 });
 
 // ---------------------------------------------------------------------------------------------

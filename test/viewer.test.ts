@@ -5,17 +5,21 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { basename, extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { cli, corpus, root } from './support.js';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { JsonReport } from '../src/reports/json.js';
+import { cli, corpus, root, runCli, tempDir } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LOGIN = join(root, 'traces', 'login-server.cpuprofile');
 // The program's source: with it, a finding points at the call line V8 does not record for callers.
 const LOGIN_SOURCE = join(root, 'traces', 'login-server.mjs');
+// A `collect` recording: a synchronous 300 ms sleep (Atomics.wait) holds the loop.
+const BLOCKING = join(root, 'traces', 'blocking-sleep');
+const blockingFiles = () => readdirSync(BLOCKING).map((name) => join(BLOCKING, name));
 const skip = !existsSync(CHROMIUM) && !process.env.CI && 'no /usr/bin/chromium';
 
 interface Served {
@@ -29,17 +33,24 @@ function serve(files: string[] = []): Promise<Served> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
+    // Only until it prints its URL: the server must outlive the tests that use it.
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`serve printed no URL within 10 s: ${out} ${err}`));
+    }, 10_000);
     child.stderr!.on('data', (d) => (err += d));
     child.stdout!.on('data', (d) => {
       out += d;
       const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0];
-      if (url) resolve({ child, url });
+      if (url) {
+        clearTimeout(timer);
+        resolve({ child, url });
+      }
     });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-    setTimeout(() => {
-      child.kill();
-      reject(new Error(`serve printed no URL within 10 s: ${out} ${err}`));
-    }, 10_000).unref();
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${err}`));
+    });
   });
 }
 
@@ -67,11 +78,13 @@ async function newPage(browser: Browser): Promise<{ page: Page; errors: string[]
 describe('viewer', { skip }, () => {
   let plain: Served;
   let preloaded: Served;
+  let recording: Served;
   let browser: Browser;
 
   before(async () => {
     plain = await serve();
     preloaded = await serve([LOGIN, LOGIN_SOURCE]);
+    recording = await serve([BLOCKING]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -82,6 +95,7 @@ describe('viewer', { skip }, () => {
     await browser?.close();
     plain?.child.kill();
     preloaded?.child.kill();
+    recording?.child.kill();
   });
 
   test('the server serves its own files and the preloaded inputs, nothing else', async () => {
@@ -123,7 +137,7 @@ describe('viewer', { skip }, () => {
     // The drop zone's button opens a real file input.
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Choose profiles…' }).click()]);
     assert.ok(chooser.isMultiple());
-    await page.locator('input[type=file]').setInputFiles([LOGIN, LOGIN_SOURCE]);
+    await page.locator('#file').setInputFiles([LOGIN, LOGIN_SOURCE]);
     const card = page.locator('article.finding').first();
     await card.waitFor({ timeout: 20_000 });
     const heading = (await card.locator('h3').textContent()) ?? '';
@@ -137,10 +151,18 @@ describe('viewer', { skip }, () => {
     assert.equal(first, 'login-server.mjs:9 handleLogin');
     assert.ok((await rows.count()) <= 50);
     assert.match((await page.locator('section.totals').textContent()) ?? '', /system 761\.\d ms/);
+    // A bare profile's timeline: busy/idle and the blocking stretch at the finding's marker, no series.
+    const timeline = page.locator('section.timeline');
+    assert.ok(((await timeline.locator('path.busy').getAttribute('d')) ?? '').length > 0);
+    assert.ok((await timeline.locator('rect.stretch').count()) > 0);
+    assert.ok((await timeline.locator('rect.marker[data-finding="1"]').count()) > 0);
+    assert.equal(await timeline.locator('[data-lane=loop-delay], [data-lane=memory], [data-lane=gc]').count(), 0);
+    assert.match((await timeline.locator('.timeline-summary').textContent()) ?? '', /bare profile has no loop delay/);
     // docs/viewer.png, the README's picture: UPDATE_SCREENSHOT=1 node --test dist/test/viewer.test.js
     if (process.env.UPDATE_SCREENSHOT) {
       mkdirSync(join(root, 'docs'), { recursive: true });
-      await page.screenshot({ path: join(root, 'docs', 'viewer.png'), fullPage: false });
+      // The findings, the timeline, the totals and the top of the line table.
+      await page.screenshot({ path: join(root, 'docs', 'viewer.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1400 } });
     } else {
       assert.ok((await page.screenshot()).length > 0);
     }
@@ -169,6 +191,152 @@ describe('viewer', { skip }, () => {
     assert.equal(await page.locator('table.lines tbody tr td.loc').first().textContent(), 'login-server.mjs:9');
     assert.equal(await page.locator('table.lines tbody tr td.fn').first().textContent(), 'handleLogin');
     assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  /** The CLI's report of a recording directory (blocking-sleep by default): what the page must show. */
+  function cliReport(dir = BLOCKING): JsonReport {
+    const r = runCli(['analyze', dir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as JsonReport;
+  }
+
+  /** The page's finding cards match the CLI's findings: kind, severity, title, file:line, function. */
+  async function assertSameFindings(page: Page | Locator, expected: JsonReport): Promise<void> {
+    const cards = page.locator('article.finding');
+    assert.equal(await cards.count(), expected.findings.length);
+    for (const [i, f] of expected.findings.entries()) {
+      const card = cards.nth(i);
+      assert.equal(await card.locator('h3').textContent(), `${i + 1}. ${f.severity} ${f.kind}: ${f.title}`);
+      assert.equal(await card.locator('.culprit code').first().textContent(), `${basename(f.location.file)}:${f.location.line}`);
+      assert.equal(await card.locator('.culprit code.fn').textContent(), f.location.function);
+    }
+  }
+
+  test('a whole recording dropped at once is analysed like `analyze DIR`, with its timeline', async () => {
+    const expected = cliReport();
+    const blocking = expected.findings.find((f) => f.kind === 'blocking');
+    assert.ok(blocking, 'the recording has a blocking finding');
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    // recording.json and the pid files, dropped together without their folder.
+    await page.locator('#drop').drop({ files: blockingFiles() });
+    await page.locator('section.timeline').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('.report').count(), 1, 'one input, not one per file');
+    assert.equal(await page.locator('.report h2').textContent(), 'recording');
+    const manifest = JSON.parse(readFileSync(join(BLOCKING, 'recording.json'), 'utf8')) as { main: number };
+    assert.match((await page.locator('.report .recording').textContent()) ?? '', new RegExp(`process ${manifest.main} \\(${manifest.main}\\.cpuprofile\\)`));
+    await assertSameFindings(page, expected);
+    // For screen readers: findings are headings, and the report's arrival is announced.
+    assert.equal(await page.getByRole('heading', { level: 3, name: blocking.title }).count(), 1);
+    assert.equal(await page.getByRole('status').textContent(), `recording analysed: ${expected.findings.length} finding${expected.findings.length === 1 ? '' : 's'}`);
+    // The table is the CLI's too.
+    const top = expected.lines[0];
+    assert.equal(await page.locator('table.lines tbody tr td.loc').first().textContent(), `${basename(top.file)}:${top.line}`);
+
+    // The timeline: the recording's series, and the finding's marker on the blocking stretch.
+    const timeline = page.locator('section.timeline');
+    assert.ok(((await timeline.locator('[data-lane=loop-delay] path.delay').getAttribute('d')) ?? '').startsWith('M'));
+    assert.ok(((await timeline.locator('[data-lane=memory] path.rss').getAttribute('d')) ?? '').startsWith('M'));
+    const n = expected.findings.indexOf(blocking) + 1;
+    const marker = timeline.locator(`rect.marker[data-finding="${n}"]`);
+    assert.equal(await marker.count(), blocking.evidence.stretches);
+    const span = async (rect: typeof marker) => [Number(await rect.getAttribute('data-start-ms')), Number(await rect.getAttribute('data-end-ms'))];
+    const [start, end] = await span(marker.first());
+    // The stretch less what is not the call (loading code, the recorder's work) is the evidence's longest stretch.
+    const longest = Number(blocking.evidence.longestStretchMs);
+    assert.ok(end - start >= longest && end - start < longest * 1.05, `marker ${start}..${end}, longest stretch ${longest} ms`);
+    const stretches = await Promise.all((await timeline.locator('rect.stretch').all()).map(span));
+    assert.ok(stretches.some(([s, e]) => s === start && e === end), `a drawn stretch at the marker: ${JSON.stringify(stretches)}`);
+    // Said in words too: the card's time, the summary and the table.
+    assert.match((await page.locator('article.finding').nth(n - 1).locator('.seen').textContent()) ?? '', /When: from \d/);
+    assert.match((await timeline.locator('.timeline-summary').textContent()) ?? '', new RegExp(`finding ${n} \\(blocking\\) seen from`));
+    await timeline.locator('summary', { hasText: 'Timeline as a table' }).click();
+    assert.ok((await timeline.locator('.timeline-table tbody tr', { hasText: `finding ${n}: ${blocking.title}` }).count()) === 1);
+    // docs/viewer-timeline.png: UPDATE_SCREENSHOT=1 node --test dist/test/viewer.test.js
+    if (process.env.UPDATE_SCREENSHOT) await timeline.screenshot({ path: join(root, 'docs', 'viewer-timeline.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('a recording folder chosen, or given to `serve DIR`, is one input', async () => {
+    const expected = cliReport();
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    // By keyboard: the second stop is the folder button, Enter opens the chooser. (Listening first:
+    // Playwright intercepts the chooser only once someone waits for it.)
+    const chosen = page.waitForEvent('filechooser');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Choose a recording folder…');
+    await page.keyboard.press('Enter');
+    const chooser = await chosen;
+    assert.equal(chooser.isMultiple(), false);
+    await chooser.setFiles(BLOCKING);
+    await page.locator('section.timeline').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('.report h2').textContent(), 'blocking-sleep');
+    await assertSameFindings(page, expected);
+    assert.deepEqual(errors, []);
+    await page.close();
+
+    // serve DIR: the manifest and the pid files, nothing else, under the recording's folder.
+    const list = JSON.parse((await rawGet(recording.url, '/preload.json')).body) as { name: string; folder: string }[];
+    assert.deepEqual(list.map((f) => `${f.folder}/${f.name}`), readdirSync(BLOCKING).sort().map((name) => `blocking-sleep/${name}`));
+    const served = await newPage(browser);
+    await served.page.goto(recording.url);
+    await served.page.locator('section.timeline').waitFor({ timeout: 20_000 });
+    assert.equal(await served.page.locator('.report').count(), 1);
+    await assertSameFindings(served.page, expected);
+    assert.deepEqual(served.errors, []);
+    await served.page.close();
+  });
+
+  test('a dropped folder of recordings: each is one input', async () => {
+    // A real drag and drop of a folder (Chromium's own, through the DevTools protocol): the page
+    // walks it with webkitGetAsEntry and groups the files by the folder of each recording.json.
+    const parent = join(tempDir(), 'recordings');
+    const starvation = join(root, 'traces', 'starvation');
+    cpSync(BLOCKING, join(parent, 'blocking-sleep'), { recursive: true });
+    cpSync(starvation, join(parent, 'starvation'), { recursive: true });
+    // Beside them: a profile (taken), notes and a dependency's folder (left alone).
+    cpSync(LOGIN, join(parent, 'login-server.cpuprofile'));
+    writeFileSync(join(parent, 'notes.txt'), 'not a profile');
+    cpSync(LOGIN, join(parent, 'node_modules', 'dep', 'bench.cpuprofile'));
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    const cdp = await page.context().newCDPSession(page);
+    const data = { items: [], files: [parent], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, x: 300, y: 150, data });
+    await page.locator('section.timeline').nth(2).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300);
+    assert.deepEqual((await page.locator('.report h2').allTextContents()).sort(), ['blocking-sleep', 'login-server.cpuprofile', 'starvation']);
+    for (const [name, dir] of [['blocking-sleep', BLOCKING], ['starvation', starvation]]) {
+      await assertSameFindings(page.locator('.report', { has: page.locator('h2', { hasText: name }) }), cliReport(dir));
+    }
+    assert.equal(await page.locator('#error').isHidden(), true);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('a recording without its CPU profile says which file is missing, as `analyze DIR` does', async () => {
+    const { page } = await newPage(browser);
+    await page.goto(plain.url);
+    const manifest = JSON.parse(readFileSync(join(BLOCKING, 'recording.json'), 'utf8')) as { main: number };
+    const without = blockingFiles().filter((f) => !f.endsWith('.cpuprofile'));
+    await page.locator('#file').setInputFiles(without);
+    await page.locator('#error').waitFor({ timeout: 20_000 });
+    const message = `${manifest.main}.cpuprofile, the CPU profile of process ${manifest.main}, is missing from the recording`;
+    assert.equal(await page.locator('#error').textContent(), `recording: ${message}`);
+    const dir = join(tempDir(), 'blocking-sleep');
+    mkdirSync(dir);
+    for (const file of without) cpSync(file, join(dir, basename(file)));
+    const r = runCli(['analyze', dir]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `loopscope: ${dir}: ${message}\n`);
+    assert.equal(await page.locator('.report').count(), 0);
+    // A trace file alone is not taken for a profile.
+    await page.locator('#file').setInputFiles(join(BLOCKING, `${manifest.main}.trace.json`));
+    assert.match((await page.locator('#error').textContent()) ?? '', /trace\.json: part of a `loopscope collect` recording: give it with the recording's recording\.json/);
     await page.close();
   });
 
@@ -205,7 +373,7 @@ describe('viewer', { skip }, () => {
   test('"Open flame graph" opens speedscope on the profile', async () => {
     const { page, errors } = await newPage(browser);
     await page.goto(plain.url);
-    await page.locator('input[type=file]').setInputFiles(LOGIN);
+    await page.locator('#file').setInputFiles(LOGIN);
     const button = page.getByRole('button', { name: 'Open flame graph' });
     await button.waitFor({ timeout: 20_000 });
     const [popup] = await Promise.all([page.context().waitForEvent('page'), button.click()]);
@@ -223,10 +391,10 @@ describe('viewer', { skip }, () => {
   test('a file that is not a profile gets a message, and the page keeps working', async () => {
     const { page } = await newPage(browser);
     await page.goto(plain.url);
-    await page.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\u0001world') });
+    await page.locator('#file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\u0001world') });
     await page.locator('#error').waitFor({ timeout: 20_000 });
     assert.match((await page.locator('#error').textContent()) ?? '', /notes\.txt: /);
-    await page.locator('input[type=file]').setInputFiles(LOGIN);
+    await page.locator('#file').setInputFiles(LOGIN);
     await page.locator('article.finding').first().waitFor({ timeout: 20_000 });
     await page.close();
   });
@@ -235,7 +403,7 @@ describe('viewer', { skip }, () => {
     const { page, errors } = await newPage(browser);
     await page.goto(plain.url);
     // The corpus file is gzipped, as Go writes them.
-    await page.locator('input[type=file]').setInputFiles(join(corpus, 'speedscope', 'pprof', 'simple.prof'));
+    await page.locator('#file').setInputFiles(join(corpus, 'speedscope', 'pprof', 'simple.prof'));
     await page.locator('section.totals').waitFor({ timeout: 20_000 });
     assert.match((await page.locator('section.totals').textContent()) ?? '', /wall 1\.50 s.*150 samples/);
     assert.ok((await page.locator('table.lines tbody tr').count()) > 0);
@@ -258,7 +426,7 @@ describe('viewer', { skip }, () => {
     const { page } = await newPage(browser);
     try {
       await page.goto(`http://127.0.0.1:${port}/`);
-      await page.locator('input[type=file]').setInputFiles([LOGIN, LOGIN_SOURCE]);
+      await page.locator('#file').setInputFiles([LOGIN, LOGIN_SOURCE]);
       await page.locator('article.finding').first().waitFor({ timeout: 20_000 });
       assert.match((await page.locator('article.finding h3').first().textContent()) ?? '', /critical blocking/);
       assert.equal(await page.locator('#error').isHidden(), true);

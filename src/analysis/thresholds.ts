@@ -144,6 +144,13 @@ export const THRESHOLDS = {
   switchingTraceBusyMs: 50,
   switchingMinTasks: 10_000,
   switchingMinRate: 250_000,
+  /**
+   * The same for a Python recording: asyncio's loop costs several microseconds per task in Python
+   * code of its own, so the rate is lower for the same pattern. Measured on traces/python/
+   * context_switching.py (100,000 tasks awaiting asyncio.sleep(0.0001), recorded): 260 k/s idle,
+   * 34 k/s with the 2-core machine at a load of 14; the healthy examples create under 100 tasks.
+   */
+  switchingMinRatePython: 20_000,
   /** A warning once the scheduling overhead itself reaches this (the long-task budget, as for blocking); measured 90-380 ms in the tiny-task programs. */
   switchingTraceWarningMs: 50,
   switchingCriticalShare: 0.8,

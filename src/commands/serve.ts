@@ -1,5 +1,5 @@
 // `loopscope serve [--port N] [file...]`: serves the browser viewer (built into dist/viewer/) on
-// 127.0.0.1 and prints its URL; the given profiles are preloaded. It serves exactly the viewer's own
+// 127.0.0.1 and prints its URL; the given profiles and `collect` recording directories are preloaded. It serves exactly the viewer's own
 // files and the given inputs, looked up by name in a table made at startup: no request path is ever
 // joined onto a directory, so no path reaches anything else.
 
@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANIFEST, RECORDING_FILE } from '../collector/format.js';
 import { InputError } from '../model.js';
 
 /** dist/src/commands/serve.js -> dist/viewer/ */
@@ -39,7 +40,7 @@ const VIEWER_CSP =
 export interface ViewerServerOptions {
   /** 0 picks a free port. */
   port?: number;
-  /** Profiles to preload. */
+  /** Profiles and recording directories to preload. */
   files?: string[];
   /** The built viewer (default: dist/viewer/ of this package). */
   viewerDir?: string;
@@ -63,7 +64,13 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** The route table: URL path -> file, fixed at startup. */
-async function routes(viewerDir: string, inputs: string[]): Promise<{ table: Map<string, Entry>; preload: string }> {
+/** A file to preload; `folder` groups a recording's files (the viewer reads them as one input). */
+interface Input {
+  file: string;
+  folder?: string;
+}
+
+async function routes(viewerDir: string, inputs: Input[]): Promise<{ table: Map<string, Entry>; preload: string }> {
   const table = new Map<string, Entry>();
   for (const file of await listFiles(viewerDir)) {
     const path = '/' + relative(viewerDir, file).split(sep).join('/');
@@ -76,17 +83,25 @@ async function routes(viewerDir: string, inputs: string[]): Promise<{ table: Map
   }
   const index = table.get('/index.html');
   if (index) table.set('/', index);
-  const preload = inputs.map((file, i) => {
+  const preload = inputs.map(({ file, folder }, i) => {
     const name = basename(file);
     const url = `inputs/${i}/${encodeURIComponent(name)}`;
     table.set(`/${url}`, { file, type: 'application/octet-stream' });
-    return { name, url };
+    return folder === undefined ? { name, url } : { name, url, folder };
   });
   return { table, preload: JSON.stringify(preload) };
 }
 
-async function checkInputs(files: string[]): Promise<string[]> {
-  const paths: string[] = [];
+/** A recording directory's manifest and `<pid>.*` files (nothing else in it is served). */
+async function recordingInputs(dir: string): Promise<Input[]> {
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+  if (!names.includes(MANIFEST)) throw new InputError(`${dir}: is a directory, not a recording made by \`loopscope collect\``);
+  const folder = basename(resolve(dir));
+  return names.filter((n) => n === MANIFEST || RECORDING_FILE.test(n)).sort().map((n) => ({ file: resolve(dir, n), folder }));
+}
+
+async function checkInputs(files: string[]): Promise<Input[]> {
+  const paths: Input[] = [];
   for (const file of files) {
     let info;
     try {
@@ -95,9 +110,12 @@ async function checkInputs(files: string[]): Promise<string[]> {
       const code = (error as NodeJS.ErrnoException).code;
       throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
     }
-    if (info.isDirectory()) throw new InputError(`${file}: is a directory: the viewer reads profile files (give the .cpuprofile inside it)`);
+    if (info.isDirectory()) {
+      paths.push(...(await recordingInputs(file)));
+      continue;
+    }
     if (!info.isFile()) throw new InputError(`${file}: not a regular file`);
-    paths.push(resolve(file));
+    paths.push({ file: resolve(file) });
   }
   return paths;
 }

@@ -25,7 +25,7 @@ import type { ByteSource } from '../core/source.js';
 import { readFully } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { InputError, type FrameKind, type Profile } from '../model.js';
-import { frameKind, type FrameTable } from './frames.js';
+import { frameKind, PYTHON_LIBRARY, type FrameTable } from './frames.js';
 import { ProfileBuilder } from './tables.js';
 
 /** Leaf frames (by name, without the ` (file:line)` part) in which the thread waits. */
@@ -64,9 +64,6 @@ export function internForeign(
   frame.kind = foreignKind(frame.name, file, noFile);
   return index;
 }
-
-/** Python's standard library and installed packages. */
-const PYTHON_LIBRARY = /(^|[\\/])((site|dist)-packages|lib[\\/]python\d[\d.]*)[\\/]/;
 
 function foreignKind(name: string, file: string, noFile: FrameKind): FrameKind {
   if (file === '') {

@@ -9,6 +9,7 @@ import { importFolded, looksFolded } from './folded.js';
 import { importHeapProfile, isHeapProfile } from './heapprofile.js';
 import { scanTopLevel, TopLevelArray } from './json-scan.js';
 import { importPprof } from './pprof.js';
+import { importScalene, isScalene } from './scalene.js';
 import { importSpeedscope, isSpeedscope } from './speedscope.js';
 import { importTraceEvents } from './trace-events.js';
 
@@ -37,6 +38,7 @@ export async function importProfile(source: ByteSource, core: Core, options: Imp
   if (isHeapProfile(keys)) return importHeapProfile(source, core);
   if (isCpuProfile(keys)) return importCpuProfile(source, core, keys);
   if (isSpeedscope(keys)) return importSpeedscope(source, core, keys);
+  if (isScalene(keys)) return importScalene(source, core, keys);
   if (keys.has('traceEvents')) return importTraceEvents(source, core, options, keys);
   if (keys.has('nodes')) throw new InputError(`${source.name}: missing field "samples"`);
   if (keys.has('samples')) throw new InputError(`${source.name}: missing field "nodes"`);

@@ -41,6 +41,11 @@ export function parseEvent(name: string, text: string, start: number): unknown {
 
 const SPACE = new Uint8Array(256);
 for (const b of [0x20, 0x0a, 0x0d, 0x09]) SPACE[b] = 1;
+// Bytes that matter inside an event: outside strings (quote, brackets), inside them (quote, backslash).
+const STRUCTURAL = new Uint8Array(256);
+for (const b of [0x22, 0x5b, 0x5d, 0x7b, 0x7d]) STRUCTURAL[b] = 1;
+const IN_STRING = new Uint8Array(256);
+for (const b of [0x22, 0x5c]) IN_STRING[b] = 1;
 
 /** Reads the events of `array` in file order. */
 export async function readEvents(source: ByteSource, array: EventArray, windowBytes: number, onEvent: EventHandler): Promise<ReadSummary> {
@@ -83,6 +88,12 @@ export async function readEvents(source: ByteSource, array: EventArray, windowBy
     let p = 0;
     let from = depth > 0 ? 0 : -1; // where the current event's bytes begin in this window
     while (p < n) {
+      if (depth > 0 && !escaped) {
+        // Skip the plain run (numbers, names) to the next byte that changes the state.
+        const skip = inString ? IN_STRING : STRUCTURAL;
+        while (p < n && skip[bytes[p]] === 0) p++;
+        if (p === n) break;
+      }
       const b = bytes[p];
       if (depth > 0) {
         if (inString) {

@@ -1,7 +1,8 @@
 // Duration events (B/E pairs and complete X events) of one thread become a profile the way
 // speedscope's trace-event importer reads them: each instant belongs to the stack of slices open
 // then, and each stack's time is the time it was the innermost open one. Events may come in any
-// order, so the thread's events are kept (compactly: about 50 bytes each) and put in time order:
+// order, so the thread's events are kept (in typed columns, about 100 bytes each with the sort
+// and the samples) and put in time order:
 //   - B events (and X starts, longest first on a tie) in time order, ties in file order;
 //   - E events (and X ends) in time order; at a tie, the one that closes the innermost open slice
 //     (same name and args, else same name) goes first; a B and an E at the same time: the B first
@@ -103,12 +104,12 @@ export class SliceEvents {
     for (let i = 0; i < n; i++) if (phase[i] === X) xs.push(i);
     xs.sort((a, b) => ts[a] - ts[b] || dur[b] - dur[a]);
     for (let i = 0; i < n; i++) if (phase[i] === B) begins.push(i);
-    begins.push(...xs);
+    for (const i of xs) begins.push(i);
     begins.sort((a, b) => ts[a] - ts[b]);
     // The E queue: entries are event indices; an X's end is at ts + dur.
     const ends: number[] = [];
     for (let i = 0; i < n; i++) if (phase[i] === E) ends.push(i);
-    ends.push(...xs);
+    for (const i of xs) ends.push(i);
     const endTime = (i: number) => (phase[i] === X ? ts[i] + dur[i] : ts[i]);
     ends.sort((a, b) => endTime(a) - endTime(b));
 

@@ -42,6 +42,17 @@ interface Thread {
   profile?: EmbeddedProfile;
 }
 
+/** What pass 1 keeps. */
+interface Inventory {
+  threads: Map<string, Thread>;
+  processNames: Map<string, string>;
+  summary: ReadSummary;
+  /** The top-level `samples` array, when there are `stackFrames` too. */
+  samplesArray?: EventArray;
+  /** CPU profile chunks whose `Profile` event never came. */
+  orphan?: EmbeddedProfile;
+}
+
 /** `keys`: the top-level keys of the object form; undefined for the array form. */
 export async function importTraceEvents(
   source: ByteSource,
@@ -51,8 +62,44 @@ export async function importTraceEvents(
 ): Promise<Profile> {
   const name = source.name;
   const array = keys ? objectArray(name, keys) : await bareArray(source);
+  const { threads, processNames, summary, samplesArray, orphan } = await takeInventory(source, core, array, keys);
+  const candidates = [...threads.values()].filter((t) => t.profile || t.sampled > 0 || t.slices > 0);
+  if (candidates.length === 0) {
+    if (orphan) throw new InputError(`${name}: Chrome trace events: ProfileChunk events of profile ${orphan.id} without its Profile event`);
+    throw new InputError(`${name}: Chrome trace events: no CPU profile and no duration (B/E/X) events in ${summary.events} events`);
+  }
 
-  // Pass 1.
+  const thread = chooseThread(name, candidates, options.thread);
+  const processName = processNames.get(thread.pid);
+  const label = `${thread.name ? `"${thread.name}" ` : ''}(${processName ? `${processName}, ` : ''}pid ${thread.pid}, tid ${thread.tid})`;
+  const note = formNote(summary);
+
+  // Pass 2.
+  if (thread.profile) {
+    return importEmbeddedProfile(source, core, thread.profile, `Chrome trace, CPU profile of thread ${label}${note}`);
+  }
+  if (thread.sampled > 0 && samplesArray) {
+    const stackFrames = (await parseValue(source, 'stackFrames', keys!.get('stackFrames')!)) as Record<string, unknown>;
+    const samples = new StackSamples(stackFrames, name);
+    await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
+      const value = parseEvent(name, text, start);
+      if (isOnThread(value, thread)) samples.add(value as Obj);
+    });
+    return samples.finish(core, `Chrome trace, samples of thread ${label}${note}`);
+  }
+  const slices = new SliceEvents();
+  await readEvents(source, array, core.windowBytes, (text, start) => {
+    // Only B, E and X events matter now: the others are not parsed again.
+    if (!/"ph"\s*:\s*"[BEX]"/.test(text)) return;
+    const value = parseEvent(name, text, start);
+    if (isOnThread(value, thread)) slices.add(value as Obj);
+  });
+  return slices.finish(core, name, `Chrome trace, duration events of thread ${label}${note}`);
+}
+
+/** Pass 1: every event once; threads, their names and what each has to offer. */
+async function takeInventory(source: ByteSource, core: Core, array: EventArray, keys?: Map<string, JsonValue>): Promise<Inventory> {
+  const name = source.name;
   const threads = new Map<string, Thread>();
   const processNames = new Map<string, string>();
   const profiles = new Map<string, EmbeddedProfile>();
@@ -66,6 +113,11 @@ export async function importTraceEvents(
     return thread;
   };
   const summary = await readEvents(source, array, core.windowBytes, (text, start, end) => {
+    const slice = sliceThread(text);
+    if (slice) {
+      threadOf({ pid: slice.pid, tid: slice.tid }).slices++;
+      return;
+    }
     // Large events are CPU profile chunks: parsed here without their samples (see chunkWithoutBulk).
     const chunk = text.length > 4096 ? chunkWithoutBulk(text) : undefined;
     const value = chunk ? chunk.event : parseEvent(name, text, start);
@@ -93,7 +145,8 @@ export async function importTraceEvents(
     }
   });
   // The format's own samples, beside the events (Hermes writes them).
-  const samplesArray = keys && keys.get('samples')?.first === '[' && keys.get('stackFrames')?.first === '{' ? valueArray(keys.get('samples')!) : undefined;
+  const samples = keys?.get('samples');
+  const samplesArray = samples?.first === '[' && keys?.get('stackFrames')?.first === '{' ? valueArray(samples) : undefined;
   if (samplesArray) {
     await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
       const value = parseEvent(name, text, start);
@@ -105,39 +158,30 @@ export async function importTraceEvents(
     const thread = threads.get(profile.thread);
     if (thread && profile.samples > (thread.profile?.samples ?? 0)) thread.profile = profile;
   }
-  const candidates = [...threads.values()].filter((t) => t.profile || t.sampled > 0 || t.slices > 0);
-  if (candidates.length === 0) {
-    const orphan = [...profiles.values()].find((p) => p.thread === '');
-    if (orphan) throw new InputError(`${name}: Chrome trace events: ProfileChunk events of profile ${orphan.id} without its Profile event`);
-    throw new InputError(`${name}: Chrome trace events: no CPU profile and no duration (B/E/X) events in ${summary.events} events`);
-  }
+  const orphan = [...profiles.values()].find((p) => p.thread === '');
+  return { threads, processNames, summary, samplesArray, orphan };
+}
 
-  const thread = chooseThread(name, candidates, options.thread);
-  const process = processNames.get(thread.pid);
-  const label = `${thread.name ? `"${thread.name}" ` : ''}(${process ? `${process}, ` : ''}pid ${thread.pid}, tid ${thread.tid})`;
-  const note = formNote(summary);
+const TOP_KEY = /"(ph|pid|tid)"\s*:\s*("(?:[^"\\]*)"|0|-?[1-9]\d{0,14})\s*[,}]/g;
 
-  // Pass 2.
-  if (thread.profile) {
-    return importEmbeddedProfile(source, core, thread.profile, `Chrome trace, CPU profile of thread ${label}${note}`);
+/**
+ * A duration event's pid and tid without parsing it (pass 1 only counts these), read from the
+ * keys before the first nested value, where a key cannot be part of anything else; undefined when
+ * the event is something else or not laid out so plainly (then it is parsed).
+ */
+function sliceThread(text: string): { pid: string; tid: string } | undefined {
+  const nested = text.slice(1).search(/[{[]/);
+  const head = nested < 0 ? text : text.slice(0, nested + 1);
+  let ph: string | undefined;
+  let pid: string | undefined;
+  let tid: string | undefined;
+  for (const m of head.matchAll(TOP_KEY)) {
+    const value = m[2].startsWith('"') ? m[2].slice(1, -1) : m[2];
+    if (m[1] === 'ph') ph = value;
+    else if (m[1] === 'pid') pid = value;
+    else tid = value;
   }
-  if (thread.sampled > 0 && samplesArray) {
-    const stackFrames = (await parseValue(source, 'stackFrames', keys!.get('stackFrames')!)) as Record<string, unknown>;
-    const samples = new StackSamples(stackFrames, name);
-    await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
-      const value = parseEvent(name, text, start);
-      if (isOnThread(value, thread)) samples.add(value as Obj);
-    });
-    return samples.finish(core, `Chrome trace, samples of thread ${label}${note}`);
-  }
-  const slices = new SliceEvents();
-  await readEvents(source, array, core.windowBytes, (text, start) => {
-    // Only B, E and X events matter now: the others are not parsed again.
-    if (!/"ph"\s*:\s*"[BEX]"/.test(text)) return;
-    const value = parseEvent(name, text, start);
-    if (isOnThread(value, thread)) slices.add(value as Obj);
-  });
-  return slices.finish(core, name, `Chrome trace, duration events of thread ${label}${note}`);
+  return (ph === 'B' || ph === 'E' || ph === 'X') && pid !== undefined && tid !== undefined ? { pid, tid } : undefined;
 }
 
 function isOnThread(value: unknown, thread: Thread): boolean {

@@ -27,7 +27,8 @@ export function jsonReport(analysis: Analysis): JsonReport {
   const time = unit === 'ms';
   const ms = (value: number) => (time ? round(value) : 0);
   return {
-    findings,
+    // The viewer's time ranges stay out of the report.
+    findings: findings.map(({ during: _, ...finding }) => finding),
     lines: lines.map((l) => ({
       file: l.file,
       line: l.line,

@@ -1,9 +1,12 @@
-// The viewer page: takes profiles (dropped, chosen, or preloaded by `loopscope serve`), has the
-// Worker analyse them, and shows findings, totals and the per-line table. Everything in a trace
-// (function names, URLs, file names) is untrusted: it reaches the page only through textContent.
+// The viewer page: takes profiles and `collect` recordings (files or folders dropped, chosen, or
+// preloaded by `loopscope serve`), has the Worker analyse them, and shows findings, the timeline,
+// totals and the per-line table. Everything in a trace (function names, URLs, file names) is
+// untrusted: it reaches the page only through textContent.
 
+import { MANIFEST, RECORDING_FILE } from '../collector/format.js';
 import type { Finding, LineStat, Totals } from '../model.js';
-import type { AnalyzeRequest, ViewerReport, WorkerReply } from './protocol.js';
+import type { AnalyzeRequest, NamedBlob, ViewerReport, WorkerReply } from './protocol.js';
+import { timelineView, time } from './timeline-view.js';
 
 const TOP_LINES = 50;
 
@@ -29,6 +32,7 @@ const reports = byId<HTMLElement>('reports');
 const progressBox = byId<HTMLElement>('progress');
 const errorBox = byId<HTMLElement>('error');
 const sourcesNote = byId<HTMLElement>('sources');
+const statusLine = byId<HTMLElement>('status');
 
 function showError(message: string): void {
   errorBox.hidden = false;
@@ -39,7 +43,7 @@ function showError(message: string): void {
 
 const jobs = new Map<number, { bar: HTMLProgressElement; label: HTMLElement; row: HTMLElement }>();
 
-function analyze(file: Blob, name: string, sources: { name: string; file: Blob }[]): void {
+function analyze(name: string, input: AnalyzeRequest['input'], sources: NamedBlob[]): void {
   const id = nextId++;
   const bar = el('progress', { max: '1', value: '0', 'aria-label': `reading ${name}` });
   const label = el('span', { class: 'phase' }, 'queued');
@@ -62,13 +66,21 @@ function analyze(file: Blob, name: string, sources: { name: string; file: Blob }
       showReport(reply.report, reply.speedscope);
     } else {
       done();
-      // Importer messages already start with the input's name.
-      showError(reply.message.startsWith(`${name}:`) ? reply.message : `${name}: ${reply.message}`);
+      // Importer messages already start with the input's name (a recording's: with its folder).
+      showError(reply.message.startsWith(name) ? reply.message : `${name}: ${reply.message}`);
     }
   });
-  const request: AnalyzeRequest = { id, name, file, sources };
+  const request: AnalyzeRequest = { id, name, input, sources };
   worker.postMessage(request);
 }
+
+/** A file as given, with its path inside what was given ("rec/1234.cpuprofile"; the bare name when it came alone). */
+interface Given {
+  file: File;
+  path: string;
+}
+
+const folderOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
 
 // The program's own source files, dropped or chosen with a profile (or before it): with them a
 // finding points at the line of the call a profile names but cannot place (V8 records no call-site
@@ -77,23 +89,72 @@ const SOURCE_FILE = /\.(?:[cm]?js|jsx|[cm]?ts|tsx|py)$/i;
 const MAX_SOURCE_BYTES = 4 << 20;
 const sources = new Map<string, Blob>();
 
-function analyzeFiles(files: FileList | File[] | null): void {
+/** Profiles by their usual names: what is taken from a folder besides recordings and sources. */
+const PROFILE_FILE = /\.(?:cpuprofile|prof|pprof|pb|pb\.gz|folded|collapsed)$|\.speedscope\.json$/i;
+
+/**
+ * The files of a `collect` recording (recording.json and `<pid>.*` beside it in one folder, or
+ * given together without folders) go to the Worker as one input, like `loopscope analyze DIR`.
+ * Every other file given by itself is a profile of its own; in a folder, only files named like one.
+ */
+function analyzeGiven(given: Given[]): void {
   errorBox.hidden = true;
-  const all = Array.from(files ?? []);
-  const profiles = all.filter((f) => !SOURCE_FILE.test(f.name));
-  for (const f of all) if (SOURCE_FILE.test(f.name) && f.size <= MAX_SOURCE_BYTES) sources.set(f.name, f);
+  for (const { file } of given) if (SOURCE_FILE.test(file.name) && file.size <= MAX_SOURCE_BYTES) sources.set(file.name, file);
+  const recordings = new Map<string, NamedBlob[]>();
+  for (const { file, path } of given) if (file.name === MANIFEST) recordings.set(folderOf(path), []);
+  const profiles: Given[] = [];
+  for (const g of given) {
+    if (SOURCE_FILE.test(g.file.name)) continue;
+    const recording = recordings.get(folderOf(g.path));
+    if (recording && (g.file.name === MANIFEST || RECORDING_FILE.test(g.file.name))) {
+      recording.push({ name: g.file.name, file: g.file });
+    } else if (/^\d+\.(?:trace\.json|heapprofile|process\.json)$/.test(g.file.name)) {
+      showError(`${g.path}: part of a \`loopscope collect\` recording: give it with the recording's ${MANIFEST} (or drop the whole folder)`);
+    } else if (!folderOf(g.path) || PROFILE_FILE.test(g.file.name)) profiles.push(g);
+  }
+  if (!recordings.size && !profiles.length && given.some((g) => folderOf(g.path) && !SOURCE_FILE.test(g.file.name))) {
+    showError(`no profile or \`loopscope collect\` recording among the ${given.length} files of ${given[0].path.split('/')[0]}`);
+  }
   const known = [...sources].map(([name, file]) => ({ name, file }));
-  for (const file of profiles) analyze(file, file.name, known);
+  for (const [folder, files] of recordings) analyze(folder.split('/').pop() || 'recording', { kind: 'recording', files }, known);
+  for (const { file } of profiles) analyze(file.name, { kind: 'profile', file }, known);
   sourcesNote.hidden = sources.size === 0;
   sourcesNote.textContent = `Source files for call lines: ${[...sources.keys()].join(', ')}`;
 }
 
+const fromList = (files: FileList | null): Given[] => Array.from(files ?? [], (file) => ({ file, path: file.webkitRelativePath || file.name }));
+
+/** The files under dropped folders (and dropped files), with their paths. */
+async function readEntries(entries: FileSystemEntry[]): Promise<Given[]> {
+  const out: Given[] = [];
+  const visit = async (entry: FileSystemEntry): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      out.push({ file, path: entry.fullPath.replace(/^\/+/, '') });
+    } else if (entry.isDirectory && entry.name !== 'node_modules' && !entry.name.startsWith('.')) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      // Each call returns a batch (100 in Chromium); an empty one ends the folder.
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) break;
+        for (const child of batch) await visit(child);
+      }
+    }
+  };
+  for (const entry of entries) await visit(entry);
+  return out;
+}
+
 const input = byId<HTMLInputElement>('file');
+const folderInput = byId<HTMLInputElement>('folder');
 byId<HTMLButtonElement>('choose').addEventListener('click', () => input.click());
-input.addEventListener('change', () => {
-  analyzeFiles(input.files);
-  input.value = '';
-});
+byId<HTMLButtonElement>('choose-folder').addEventListener('click', () => folderInput.click());
+for (const chooser of [input, folderInput]) {
+  chooser.addEventListener('change', () => {
+    analyzeGiven(fromList(chooser.files));
+    chooser.value = '';
+  });
+}
 
 const dropZone = byId<HTMLElement>('drop');
 // The whole page takes a drop; without preventDefault on dragover the browser would open the file.
@@ -108,12 +169,17 @@ window.addEventListener('dragleave', (event) => {
 window.addEventListener('drop', (event) => {
   event.preventDefault();
   dropZone.classList.remove('active');
-  analyzeFiles(event.dataTransfer?.files ?? null);
+  const transfer = event.dataTransfer;
+  // Entries must be taken during the event; a folder among them is then walked asynchronously.
+  const entries = Array.from(transfer?.items ?? [], (item) => (item.kind === 'file' ? item.webkitGetAsEntry() : null)).filter((e) => e !== null);
+  if (entries.some((e) => e.isDirectory)) {
+    readEntries(entries).then(analyzeGiven, (error: Error) => showError(`could not read the dropped folder: ${error.message}`));
+  } else analyzeGiven(fromList(transfer?.files ?? null));
 });
 
 // Files given to `loopscope serve`; a static copy of the viewer has none (preload.json is missing).
 async function preload(): Promise<void> {
-  let list: { name: string; url: string }[];
+  let list: { name: string; url: string; folder?: string }[];
   try {
     const response = await fetch('preload.json');
     if (!response.ok) return;
@@ -121,17 +187,17 @@ async function preload(): Promise<void> {
   } catch {
     return;
   }
-  const files: File[] = [];
-  for (const { name, url } of list) {
+  const files: Given[] = [];
+  for (const { name, url, folder } of list) {
     try {
       const response = await fetch(url);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      files.push(new File([await response.blob()], String(name)));
+      files.push({ file: new File([await response.blob()], String(name)), path: folder ? `${folder}/${name}` : String(name) });
     } catch (error) {
       showError(`${name}: could not load it from the server (${(error as Error).message})`);
     }
   }
-  if (files.length) analyzeFiles(files);
+  if (files.length) analyzeGiven(files);
 }
 void preload();
 
@@ -208,7 +274,8 @@ function evidenceValue(key: string, value: number | string): string {
   return String(value);
 }
 
-function findingView(finding: Finding): HTMLElement {
+/** A finding's card; `spans` are when it was seen (from the start of the run), where known. */
+function findingView(finding: Finding, number: number, spans: { startMs: number; endMs: number }[]): HTMLElement {
   const { location } = finding;
   const where = el('p', { class: 'culprit' }, 'at ');
   const code = el('code', { title: location.file }, place(location.file, location.line) || '(no location)');
@@ -227,12 +294,19 @@ function findingView(finding: Finding): HTMLElement {
   return el(
     'article',
     { class: `finding ${finding.severity}` },
-    el('h3', {}, el('span', { class: 'severity' }, finding.severity), ' ', el('span', { class: 'kind' }, finding.kind), ': ', finding.title),
+    el('h3', {}, el('span', { class: 'number' }, `${number}.`), ' ', el('span', { class: 'severity' }, finding.severity), ' ', el('span', { class: 'kind' }, finding.kind), ': ', finding.title),
     where,
+    ...(spans.length ? [el('p', { class: 'seen' }, el('strong', {}, 'When: '), seen(spans))] : []),
     el('p', { class: 'impact' }, el('strong', {}, 'Impact: '), impact),
     el('p', { class: 'suggestion' }, el('strong', {}, 'Suggestion: '), finding.suggestion),
     el('details', {}, el('summary', {}, 'Evidence'), evidence),
   );
+}
+
+function seen(spans: { startMs: number; endMs: number }[]): string {
+  const [first] = spans;
+  const range = `${time(first.startMs)} to ${time(first.endMs)} into the run`;
+  return spans.length === 1 ? `from ${range}` : `${spans.length} times, the first from ${range}`;
 }
 
 type Column = { key: string; label: string; value: (line: LineStat) => number | string; numeric: boolean };
@@ -299,7 +373,7 @@ function lineTableView(lines: LineStat[], totals: Totals): HTMLElement {
           el('td', { class: 'num' }, ms(l.userMs)),
           el('td', { class: 'num' }, ms(l.systemMs)),
           el('td', { class: 'num' }, ms(l.idleMs)),
-          el('td', { class: 'num' }, String(l.samples)),
+          el('td', { class: 'num' }, String(Math.round(l.samples * 10) / 10)),
           el('td', {}, ratioBar(l.userMs, l.systemMs, l.idleMs, scale)),
           el('td', { class: 'loc', title: l.file }, place(l.file, l.line)),
           el('td', { class: 'fn' }, l.function),
@@ -310,6 +384,17 @@ function lineTableView(lines: LineStat[], totals: Totals): HTMLElement {
   filter.addEventListener('input', render);
   render();
   return el('section', { class: 'table' }, el('h3', {}, 'Lines'), el('label', { class: 'filter' }, 'File ', filter), el('div', { class: 'scroll' }, table));
+}
+
+function recordingNote(recording: NonNullable<ViewerReport['recording']>): HTMLElement {
+  const others = recording.processes - 1;
+  return el(
+    'p',
+    { class: 'recording' },
+    'Recording of ',
+    el('code', {}, recording.command),
+    `: process ${recording.pid} (${recording.profile})${others ? `, the main one of ${recording.processes} recorded` : ''}.`,
+  );
 }
 
 function showReport(report: ViewerReport, speedscope: Blob): void {
@@ -327,14 +412,20 @@ function showReport(report: ViewerReport, speedscope: Blob): void {
     'section',
     { class: 'report' },
     el('header', {}, el('h2', {}, report.name), el('span', { class: 'format' }, report.format), open, close),
+    ...(report.recording ? [recordingNote(report.recording)] : []),
     findings,
+    timelineView(report.timeline, report.findings),
     totalsView(report.totals),
     lineTableView(report.lines, report.totals),
   );
-  findings.append(...report.findings.map(findingView));
+  const spans = new Map(report.timeline.findings.map((f) => [f.index, f.spans]));
+  findings.append(...report.findings.map((f, i) => findingView(f, i + 1, spans.get(i) ?? [])));
   close.addEventListener('click', () => {
     URL.revokeObjectURL(flameUrl);
     view.remove();
   });
   reports.prepend(view);
+  // Screen readers hear that the report is there (the progress bar that announced the reading is gone).
+  const count = report.findings.length;
+  statusLine.textContent = `${report.name} analysed: ${count ? `${count} finding${count === 1 ? '' : 's'}` : 'no bottleneck found'}`;
 }

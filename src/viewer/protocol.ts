@@ -3,12 +3,48 @@
 
 import type { Finding, LineStat, Totals } from '../model.js';
 
-export interface AnalyzeRequest {
-  id: number;
+/** A file as the user gave it, by its name (within its folder). */
+export interface NamedBlob {
   name: string;
   file: Blob;
+}
+
+export interface AnalyzeRequest {
+  id: number;
+  /** What to call the input: the profile's file name, or the recording's folder. */
+  name: string;
+  /** One profile, or the files of a `collect` recording (recording.json and its processes' files). */
+  input: { kind: 'profile'; file: Blob } | { kind: 'recording'; files: NamedBlob[] };
   /** The program's source files by name, to place findings on call lines. */
-  sources: { name: string; file: Blob }[];
+  sources: NamedBlob[];
+}
+
+/**
+ * The run over time, binned into equal buckets (times in ms from the profile's start). Series a
+ * bare profile does not have are null.
+ */
+export interface TimelineView {
+  durationMs: number;
+  bucketMs: number;
+  /** Share of each bucket the loop was busy (0..1); NaN where the profile has no sample. */
+  busy: number[];
+  /** Share of the sampled time the loop was busy. */
+  busyShare: number;
+  /** Busy stretches at least this long are drawn as blocking stretches. */
+  stretchMinMs: number;
+  /** The longest of them (up to a few hundred) in time order, with the call site that filled most of each. */
+  stretches: { startMs: number; endMs: number; site: string }[];
+  stretchCount: number;
+  /** When each finding (index into the report's findings) was seen, where its detector knows it. */
+  findings: { index: number; spans: { startMs: number; endMs: number }[] }[];
+  /** Per bucket, how late the recorder's heartbeat timer ran (ms), the most in the bucket; NaN where it did not run. */
+  loopDelay: number[] | null;
+  /** The largest loop delay of the whole run (the recorder's histogram), when recorded. */
+  loopDelayMaxMs: number | null;
+  /** Per bucket, the largest heap used and resident set size (bytes). */
+  memory: { heapUsed: number[]; rss: number[] } | null;
+  /** Per bucket, GC pause time (ms), and the run's totals. */
+  gc: { pauseMs: number[]; count: number; totalMs: number; longestMs: number } | null;
 }
 
 /** What the page shows of one input (the profile's tables stay in the Worker). */
@@ -18,6 +54,9 @@ export interface ViewerReport {
   findings: Finding[];
   lines: LineStat[];
   totals: Totals;
+  timeline: TimelineView;
+  /** For a recording: the command recorded and the process analysed. */
+  recording?: { command: string; pid: number; processes: number; profile: string };
 }
 
 export type WorkerReply =

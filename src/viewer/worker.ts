@@ -1,12 +1,15 @@
-// The viewer's Worker: reads a dropped or preloaded profile through the same importer, WASM core and
-// analysis as the command line, and answers with the report and the speedscope export as a Blob.
+// The viewer's Worker: reads a dropped or preloaded profile, or a whole `collect` recording, through
+// the same importer, WASM core, recording reader and analysis as the command line, and answers with
+// the report, the timeline and the speedscope export as a Blob.
 
 import { analyzeSource } from '../analyze.js';
-import { BlobSource } from '../core/browser-source.js';
+import { BlobSource, blobRecording } from '../core/browser-source.js';
 import { DEFAULT_WINDOW_BYTES, loadCore } from '../core/wasm.js';
 import { speedscopeChunks } from '../reports/speedscope.js';
 import type { SourceLookup } from '../recording/model.js';
+import { openRecording } from '../recording/read.js';
 import type { AnalyzeRequest, WorkerReply } from './protocol.js';
+import { timelineView } from './timeline.js';
 
 interface WorkerScope {
   location: { href: string };
@@ -52,9 +55,35 @@ async function sourceLookup(sources: AnalyzeRequest['sources']): Promise<SourceL
   };
 }
 
-async function analyze({ id, name, file, sources }: AnalyzeRequest): Promise<void> {
+/** Reads the input (a profile, or a recording's main process with its trace and heap profile) and analyses it. */
+async function analyzeInput({ name, input }: AnalyzeRequest, source: SourceLookup, onRead: (bytes: number) => void) {
+  if (input.kind === 'profile') {
+    const analysis = await analyzeSource(new BlobSource(input.file, name, onRead), { source });
+    return { analysis, flameName: name };
+  }
+  const files = blobRecording(name, input.files, onRead);
+  const { layout, main, profile, evidence } = await openRecording(files);
+  const cpuprofile = await files.open(profile);
+  let analysis;
+  try {
+    analysis = await analyzeSource(cpuprofile, { source }, evidence);
+  } finally {
+    await cpuprofile.close();
+  }
+  const recording = { command: layout.manifest.command.join(' '), pid: main.pid, processes: layout.processes.length, profile };
+  return { analysis, flameName: profile, recording, trace: evidence.trace };
+}
+
+/** Bytes the importer reads (a profile about twice: a structural scan, then the sample arrays). */
+function bytesToRead({ input }: AnalyzeRequest): number {
+  if (input.kind === 'profile') return 2 * input.file.size;
+  return input.files.reduce((sum, { name, file }) => sum + (/\.cpuprofile$/.test(name) ? 2 : 1) * file.size, 0);
+}
+
+async function analyze(request: AnalyzeRequest): Promise<void> {
+  const { id, name, sources } = request;
   const post = (reply: WorkerReply) => scope.postMessage(reply);
-  // The importer reads the input about twice (a structural scan, then the sample arrays).
+  const total = Math.max(1, bytesToRead(request));
   let read = 0;
   let last = 0;
   const onRead = (bytes: number) => {
@@ -62,17 +91,17 @@ async function analyze({ id, name, file, sources }: AnalyzeRequest): Promise<voi
     const now = Date.now();
     if (now - last < 50) return;
     last = now;
-    post({ id, type: 'progress', fraction: Math.min(0.9, read / (2 * Math.max(1, file.size))), phase: 'reading' });
+    post({ id, type: 'progress', fraction: Math.min(0.9, read / total), phase: 'reading' });
   };
   try {
     post({ id, type: 'progress', fraction: 0, phase: 'loading the core' });
     await compileCore();
-    const source = await sourceLookup(sources);
-    const analysis = await analyzeSource(new BlobSource(file, name, onRead), { source });
+    const { analysis, flameName, recording, trace } = await analyzeInput(request, await sourceLookup(sources), onRead);
     post({ id, type: 'progress', fraction: 0.95, phase: 'building the flame graph' });
-    const speedscope = new Blob([...speedscopeChunks(analysis, name)], { type: 'application/json' });
+    const speedscope = new Blob([...speedscopeChunks(analysis, flameName)], { type: 'application/json' });
     const { findings, lines, totals } = analysis;
-    post({ id, type: 'result', report: { name, format: analysis.profile.format, findings, lines, totals }, speedscope });
+    const timeline = timelineView(analysis, trace);
+    post({ id, type: 'result', report: { name, format: analysis.profile.format, findings, lines, totals, timeline, recording }, speedscope });
   } catch (error) {
     post({ id, type: 'error', message: error instanceof Error ? error.message : String(error) });
   }
