@@ -15,6 +15,7 @@
 import { Share, timeOrderOf, type Finding, type Profile } from '../model.js';
 import { round } from '../reports/json.js';
 import type { Attribution } from './ratios.js';
+import { isPythonFile } from './recorded.js';
 import { THRESHOLDS } from './thresholds.js';
 import { loopPhases, siteOf, type Gap, type Site, type Stretch } from './timeline.js';
 import type { Detector } from './detectors/index.js';
@@ -55,7 +56,7 @@ export const blockingByShare: Detector = ({ analysis, attribution }) => {
     const what = site.callee ?? site.function;
     const sleeps = SLEEP.test(what);
     const percent = `${Math.round(100 * share)}%`;
-    const python = /\.py$/.test(site.file);
+    const python = isPythonFile(site.file);
     const remedy = sleeps
       ? python
         ? 'Use `await asyncio.sleep(...)`, or run the wait in a thread (`await asyncio.to_thread(...)`).'
