@@ -250,6 +250,19 @@ test('units: a heap profile\'s row is in bytes, a folded file\'s says it has no 
   const merged = runCli(['merge', ...shards]);
   assert.equal(merged.code, 0, merged.stderr);
   assert.equal(merged.stdout, ndjson.stdout);
+  // A cache entry written before rows had units is analysed again, not read as time.
+  const cache = join(out, 'cache');
+  assert.match(runCli(['batch', mixed, '--cache', cache, '--format', 'ndjson']).stderr, /0 of 3 inputs from the cache/);
+  for (const name of readdirSync(cache).filter((f) => f.endsWith('.json'))) {
+    const entry = JSON.parse(readFileSync(join(cache, name), 'utf8'));
+    delete entry.summary.unit;
+    delete entry.summary.total;
+    delete entry.summary.timeOrder;
+    writeFileSync(join(cache, name), JSON.stringify(entry));
+  }
+  const again = runCli(['batch', mixed, '--cache', cache, '--format', 'ndjson']);
+  assert.match(again.stderr, /0 of 3 inputs from the cache/);
+  assert.equal(again.stdout, ndjson.stdout);
   // An output written before rows had units merges as time, in time order.
   const old = join(out, 'old.ndjson');
   writeFileSync(old, JSON.stringify({ ...cpuRow, unit: undefined, total: undefined, timeOrder: undefined }) + '\n');
