@@ -218,4 +218,19 @@ export const THRESHOLDS = {
   memoryMinPerTaskBytes: 256 << 10,
   /** The holders are counted when memory first reached this share of its peak growth (it stays up after the tasks end, until a GC). */
   memoryPeakReached: 0.9,
+
+  // ---- profiles without a time order (src/analysis/untimed.ts) ----
+  /**
+   * A blocking call found by its share of an untimed profile (pprof, folded stacks): system time
+   * (a native call, a runtime's synchronous API) charged to one line of the program, at least this
+   * share of the whole profile; a warning from the second share (never critical: how long one call
+   * lasted is unknown). Measured by reading V8 profiles of the diag programs (node --cpu-prof) as
+   * if untimed: the blocking calls take 0.71-0.99 (gzipSync, readFileSync of a pipe, scryptSync);
+   * in the healthy and non-blocking programs the largest share is 0.097 (the first fetch() loading
+   * undici), 0.079, 0.071 (rmSync of a temporary directory), except 0.33 for diag-ok-pool's
+   * writeFileSync of its 40 input files, which the timed detector reports as well. Atomics.wait and
+   * CPU-bound JavaScript show as the program's own code (user time), not as a call.
+   */
+  untimedBlockingShare: 0.2,
+  untimedBlockingWarningShare: 0.5,
 } as const;

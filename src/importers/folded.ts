@@ -12,7 +12,7 @@
 // are taken from it as the frame's file and line.
 //
 // The samples have no timestamps: 1 sample = 1 ms, and each line's samples follow the previous
-// line's (time = running sum of the counts), which the format string says.
+// line's (time = running sum of the counts), which the format string says; Profile.timeOrder 'none'.
 //
 // Waiting frames. A profiler that samples off-CPU time shows where the thread waited; at the leaf:
 //   - the event loop waiting for I/O or timers is idle time: `select`, `poll`, `epoll_wait`,
@@ -174,12 +174,14 @@ export async function importFolded(source: ByteSource, core: Core): Promise<Prof
     throw new InputError(`${name}: no folded stacks (${where})`);
   }
   const skipped = invalid ? `; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped (first: line ${firstInvalid})` : '';
-  return builder.finish(core, {
+  const profile = builder.finish(core, {
     source: name,
     format: `folded stacks (1 sample = 1 ms; ${samples} samples on ${valid} line${valid === 1 ? '' : 's'}${skipped})`,
     startUs: 0,
     endUs: timeUs,
   });
+  profile.timeOrder = 'none';
+  return profile;
 }
 
 /** Calls `onLine` for every line of the source (without its line end), decoding it as a stream. */

@@ -11,7 +11,7 @@
 // The value read is the sample type pprof picks (`default_sample_type` when set, else the last) or
 // the one asked for. Time types become ms; bytes and counts stay in their unit (Profile.unit), the
 // detectors then stay silent. The samples have no timestamps: each follows the previous one (the
-// "time" axis is the running sum of the values). Labels are kept for one choice: `--thread` keeps
+// "time" axis is the running sum of the values; Profile.timeOrder 'none'). Labels are kept for one choice: `--thread` keeps
 // the samples whose thread label names that thread.
 
 import protobuf from 'protobufjs/light.js';
@@ -252,6 +252,7 @@ function buildProfile(p: PprofProfile, name: string, core: Core, options: Import
   const profile = builder.finish(core, { source: name, format: `pprof (${parts.join(', ')})`, startUs: 0, endUs: timeUs });
   for (let node = 0; node < profile.nodeSamples.length; node++) profile.nodeSamples[node] = sampleCounts[node] ?? 0;
   if (valueUnit !== 'ms') profile.unit = valueUnit;
+  profile.timeOrder = 'none';
   return profile;
 }
 
