@@ -2,10 +2,10 @@
 // windows tracks nesting and strings, and each event (a small object) is parsed on its own. Memory is
 // one window plus the largest event.
 
-import type { ByteSource } from '../core/source.js';
-import { readFully } from '../core/source.js';
-import { InputError } from '../model.js';
-import { describeByte } from './json-scan.js';
+import type { ByteSource } from '../../core/source.js';
+import { readFully } from '../../core/source.js';
+import { InputError } from '../../model.js';
+import { describeByte } from '../json-scan.js';
 
 /** An event larger than this is not a trace event a profile could be made of. */
 const MAX_EVENT_BYTES = 256 << 20;

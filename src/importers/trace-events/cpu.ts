@@ -5,13 +5,13 @@
 // each chunk lies; pass 2 reads the chosen profile's chunks again and hands their samples to the
 // core one by one, so memory follows the number of stack nodes, not of samples.
 
-import type { ByteSource } from '../core/source.js';
-import { readRange } from '../core/source.js';
-import type { Core } from '../core/wasm.js';
-import { InputError, type Profile } from '../model.js';
-import { FrameTable } from './frames.js';
-import { beginTables, readTables, type Tree } from './tables.js';
-import { parseEvent } from './trace-events-reader.js';
+import type { ByteSource } from '../../core/source.js';
+import { readRange } from '../../core/source.js';
+import type { Core } from '../../core/wasm.js';
+import { InputError, type Profile } from '../../model.js';
+import { FrameTable } from '../frames.js';
+import { beginTables, readTables, type Tree } from '../tables.js';
+import { parseEvent } from './reader.js';
 
 type Obj = Record<string, unknown>;
 

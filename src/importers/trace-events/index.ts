@@ -15,15 +15,15 @@
 //     `stackFrames` are read again (trace-events-samples.ts), as are the duration events of a
 //     thread that has nothing else (trace-events-slices.ts).
 
-import type { ByteSource } from '../core/source.js';
-import { readFully } from '../core/source.js';
-import type { Core } from '../core/wasm.js';
-import { InputError, type ImportOptions, type Profile } from '../model.js';
-import { parseValue, type JsonValue } from './json-scan.js';
-import { chunkWithoutBulk, EmbeddedProfile, importEmbeddedProfile } from './trace-events-cpu.js';
-import { parseEvent, readEvents, type EventArray, type ReadSummary } from './trace-events-reader.js';
-import { StackSamples } from './trace-events-samples.js';
-import { SliceEvents } from './trace-events-slices.js';
+import type { ByteSource } from '../../core/source.js';
+import { readFully } from '../../core/source.js';
+import type { Core } from '../../core/wasm.js';
+import { InputError, type ImportOptions, type Profile } from '../../model.js';
+import { parseValue, type JsonValue } from '../json-scan.js';
+import { chunkWithoutBulk, EmbeddedProfile, importEmbeddedProfile } from './cpu.js';
+import { parseEvent, readEvents, type EventArray, type ReadSummary } from './reader.js';
+import { StackSamples } from './samples.js';
+import { SliceEvents } from './slices.js';
 
 type Obj = Record<string, unknown>;
 
