@@ -3,15 +3,19 @@
 // samples with their time deltas, chained across chunks), all sharing the profile's `id`. Older
 // Chrome wrote the whole profile as one `CpuProfile` event. Pass 1 keeps only the nodes and where
 // each chunk lies; pass 2 reads the chosen profile's chunks again and hands their samples to the
-// core one by one, so memory follows the number of stack nodes, not of samples.
+// core, so memory follows the number of stack nodes, not of samples. Pass 1 finds a chunk's parts
+// with the core's scanner, without parsing its samples; pass 2 streams the `samples` and
+// `timeDeltas` of all chunks, back to back, through the core's number parser (the .cpuprofile
+// importer's), or, when a chunk is not laid out plainly or has per-sample `lines`, parses them here.
 
 import type { ByteSource } from '../../core/source.js';
-import { readRange } from '../../core/source.js';
+import { readFully, readRange } from '../../core/source.js';
 import type { Core } from '../../core/wasm.js';
 import { InputError, type Profile } from '../../model.js';
+import { describeByte } from '../json-scan.js';
 import { FrameTable } from '../frames.js';
 import { beginTables, readTables, type Tree } from '../tables.js';
-import { parseEvent } from './reader.js';
+import { ARGS, keyBytes, parseEvent, scanObject, TS, type Range, type TraceEvent } from './reader.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,6 +35,22 @@ interface RawNode {
   positionTicks?: { line?: unknown; ticks?: unknown }[];
 }
 
+/** Where the events holding samples lie; `samples` and `timeDeltas` when pass 1 found them plainly. */
+interface Chunk {
+  start: number;
+  end: number;
+  ts: number;
+  /** The insides of the two arrays (without brackets), and how many numbers each holds. */
+  samples?: Range;
+  deltas?: Range;
+  count?: number;
+  deltaCount?: number;
+}
+
+const ARGS_KEYS = keyBytes(['data']);
+const DATA_KEYS = keyBytes(['cpuProfile', 'timeDeltas', 'endTime']);
+const CPU_KEYS = keyBytes(['nodes', 'samples', 'lines', 'timeDeltas']);
+
 /** One embedded CPU profile, as pass 1 found it. */
 export class EmbeddedProfile {
   /** The `pid:tid` of the thread it profiles ('' until its `Profile` event is seen). */
@@ -39,8 +59,10 @@ export class EmbeddedProfile {
   endTime = -Infinity;
   samples = 0;
   readonly nodes = new Map<number, RawNode>();
-  /** Where the events holding samples lie, with their timestamps (chunks are fed in time order). */
-  readonly chunks: { start: number; end: number; ts: number }[] = [];
+  /** The events holding samples, with their timestamps (chunks are fed in time order). */
+  readonly chunks: Chunk[] = [];
+  /** A chunk has per-sample `lines`: pass 2 reads them here. */
+  lines = false;
 
   constructor(readonly id: string) {}
 
@@ -65,18 +87,52 @@ export class EmbeddedProfile {
     if (typeof data?.startTime === 'number') this.startTime = data.startTime;
   }
 
-  /** A `ProfileChunk` event at [start, end); `sampleCount` when its samples were left unparsed. */
-  chunk(event: Obj, start: number, end: number, name: string, sampleCount?: number): void {
+  /** A `ProfileChunk` event at [start, end), parsed. */
+  chunk(event: Obj, start: number, end: number, name: string): void {
     const data = dataOf(event);
     const cpu = data?.cpuProfile as Obj | undefined;
     this.addNodes(cpu?.nodes, `ProfileChunk at byte ${start}`, name);
     const samples = cpu?.samples;
-    const count = sampleCount ?? (Array.isArray(samples) ? samples.length : 0);
+    const count = Array.isArray(samples) ? samples.length : 0;
     if (count > 0) {
       this.samples += count;
       this.chunks.push({ start, end, ts: Number(event.ts) || 0 });
     }
     if (typeof data?.endTime === 'number') this.endTime = data.endTime;
+  }
+
+  /**
+   * A `ProfileChunk` event read from its bytes: its nodes parsed, its samples and time deltas
+   * counted and located; false when it is not laid out plainly enough (then it is parsed whole).
+   */
+  chunkFromBytes(event: TraceEvent, name: string): boolean {
+    const args = event.range(ARGS);
+    const [data] = (args && scanObject(event, args, ARGS_KEYS)) || [];
+    const [cpu, dataDeltas, endTime] = (data && scanObject(event, data, DATA_KEYS)) || [];
+    const [nodes, samples, lines, cpuDeltas] = (cpu && scanObject(event, cpu, CPU_KEYS)) || [];
+    const deltas = dataDeltas ?? cpuDeltas;
+    if (!samples || !deltas || event.byte(samples.start) !== 0x5b || event.byte(deltas.start) !== 0x5b) return false;
+    const where = `ProfileChunk at byte ${event.start}`;
+    if (nodes && !isEmpty(event, nodes)) this.addNodes(parseEvent(name, event.text(nodes), event.start), where, name);
+    const count = countNumbers(event, samples);
+    if (count > 0) {
+      this.samples += count;
+      // The numbers without the brackets and the whitespace around them (the commas between
+      // chunks in pass 2 must follow a number).
+      const inside = (r: Range) => {
+        let [start, end] = [r.start + 1, r.end - 1];
+        while (event.byte(start) <= 0x20) start++;
+        while (event.byte(end - 1) <= 0x20) end--;
+        return { start, end };
+      };
+      this.chunks.push({ start: event.start, end: event.end, ts: event.number(TS) || 0, samples: inside(samples), deltas: inside(deltas), count, deltaCount: countNumbers(event, deltas) });
+      if (lines && !isEmpty(event, lines)) this.lines = true;
+    }
+    if (endTime && event.byte(endTime.start) !== 0x22) {
+      const end = Number(event.text(endTime));
+      if (Number.isFinite(end)) this.endTime = end;
+    }
+    return true;
   }
 
   /** A `CpuProfile` event: the whole profile in one. */
@@ -92,8 +148,23 @@ export class EmbeddedProfile {
   }
 }
 
-// A chunk's bulk is its number arrays. Pass 1 parses the chunk without them (it needs only the
-// nodes and a count), pass 2 parses only them: each byte of a large trace is parsed once.
+/** How many numbers the plain array at `r` (brackets included) holds: its commas + 1. */
+function countNumbers(event: TraceEvent, r: Range): number {
+  const bytes = event.bytes;
+  const from = event.at + r.start - event.start + 1;
+  const to = event.at + r.end - event.start - 1;
+  let commas = 0;
+  for (let i = from; i < to; i++) if (bytes[i] === 0x2c) commas++;
+  return commas > 0 || !isEmpty(event, r) ? commas + 1 : 0;
+}
+
+/** Whether the array at `r` holds nothing but whitespace. */
+function isEmpty(event: TraceEvent, r: Range): boolean {
+  for (let o = r.start + 1; o < r.end - 1; o++) if (event.byte(o) > 0x20) return false;
+  return true;
+}
+
+// A chunk's bulk is its number arrays: pass 2 parses only them when it reads a chunk here.
 const BULK_KEYS = ['samples', 'timeDeltas', 'lines'] as const;
 type Bulk = Partial<Record<(typeof BULK_KEYS)[number], { start: number; end: number }>>;
 
@@ -124,37 +195,6 @@ function bulkOf(text: string): Bulk | undefined {
   const bulk: Bulk = {};
   for (const key of BULK_KEYS) bulk[key] = findNumberArray(text, key);
   return bulk.samples ? bulk : undefined;
-}
-
-function countNumbers(text: string, range: { start: number; end: number }): number {
-  let commas = 0;
-  for (let at = text.indexOf(',', range.start); at >= 0 && at < range.end; at = text.indexOf(',', at + 1)) commas++;
-  return commas > 0 || /\d/.test(text.slice(range.start, Math.min(range.end, range.start + 32))) ? commas + 1 : 0;
-}
-
-/**
- * Pass 1 of a large ProfileChunk: the event parsed without its number arrays, and its sample count;
- * undefined when the text is not laid out plainly enough (then it is parsed whole).
- */
-export function chunkWithoutBulk(text: string): { event: Obj; samples: number } | undefined {
-  const bulk = bulkOf(text);
-  if (!bulk) return undefined;
-  const ranges = Object.values(bulk).filter((r) => r !== undefined).sort((a, b) => a.start - b.start);
-  let reduced = '';
-  let from = 0;
-  for (const r of ranges) {
-    reduced += text.slice(from, r.start) + '[]';
-    from = r.end;
-  }
-  reduced += text.slice(from);
-  let event: unknown;
-  try {
-    event = JSON.parse(reduced);
-  } catch {
-    return undefined;
-  }
-  if (typeof event !== 'object' || event === null || (event as Obj).name !== 'ProfileChunk') return undefined;
-  return { event: event as Obj, samples: countNumbers(text, bulk.samples!) };
 }
 
 function dataOf(event: Obj): Obj | undefined {
@@ -216,11 +256,14 @@ function buildTree(profile: EmbeddedProfile, name: string): ProfileTree {
 export async function importEmbeddedProfile(source: ByteSource, core: Core, profile: EmbeddedProfile, format: string): Promise<Profile> {
   const name = source.name;
   const tree = buildTree(profile, name);
+  const chunks = [...profile.chunks].sort((a, b) => a.ts - b.ts);
+  const startTime = Number.isFinite(profile.startTime) ? profile.startTime : 0;
+  if (!profile.lines && chunks.every((chunk) => chunk.samples) && [...profile.nodes.keys()].every((id) => id >= 0)) {
+    return streamChunks(source, core, profile, tree, chunks, startTime, format);
+  }
   beginTables(core, tree, name);
   const c = core.exports;
   const decoder = new TextDecoder();
-  const chunks = [...profile.chunks].sort((a, b) => a.ts - b.ts);
-  const startTime = Number.isFinite(profile.startTime) ? profile.startTime : 0;
   // Per-sample source lines (`cpuProfile.lines`, newer Chrome): counted per node as positionTicks.
   const lineCounts = new Map<number, Map<number, number>>();
   let clock = startTime;
@@ -273,4 +316,138 @@ export async function importEmbeddedProfile(source: ByteSource, core: Core, prof
     if (!tree.lineTicks[node]) tree.lineTicks[node] = Uint32Array.from([...counts].flat());
   }
   return readTables(core, tree, { source: name, format, startUs: startTime, endUs: Math.max(profile.endTime, clock) });
+}
+
+const NEED_SAMPLES = 1;
+const NEED_TIMES = 2;
+const DONE = 3;
+const ERR_BAD_NUMBER = -1;
+const ERR_UNKNOWN_NODE = -2;
+
+/** Pass 2 when every chunk was located in pass 1: the two arrays of all chunks through the core. */
+async function streamChunks(source: ByteSource, core: Core, profile: EmbeddedProfile, tree: ProfileTree, chunks: Chunk[], startTime: number, format: string): Promise<Profile> {
+  const name = source.name;
+  const c = core.exports;
+  for (const chunk of chunks) {
+    if (chunk.count !== chunk.deltaCount) throw new InputError(`${name}: ProfileChunk at byte ${chunk.start} has ${chunk.count} samples but ${chunk.deltaCount} timeDeltas`);
+  }
+  let maxId = 0;
+  for (const id of profile.nodes.keys()) maxId = Math.max(maxId, id);
+  beginTables(core, tree, name, maxId < 4 * profile.nodes.size + 1024 ? maxId + 1 : 0);
+  for (const [id, index] of tree.indexOfId) c.mapNode(id, index);
+  c.pairBegin(0, startTime, profile.endTime);
+  const streams = [new ChunkStream(source, chunks, 'samples'), new ChunkStream(source, chunks, 'deltas')];
+  const fill = async (stream: 0 | 1) => {
+    const n = await streams[stream].fill(core.window(stream));
+    c.pairWindow(stream, c.windowPtr(stream), n, streams[stream].done ? 1 : 0);
+  };
+  await fill(0);
+  await fill(1);
+  for (let status = c.pairRun(); status !== DONE; status = c.pairRun()) {
+    if (status === NEED_SAMPLES) await fill(0);
+    else if (status === NEED_TIMES) await fill(1);
+    else throw await pairError(source, core, chunks, streams, status);
+  }
+  c.pairFinish();
+  if (c.pairSamples() === 0) throw new InputError(`${name}: the CPU profile ${profile.id} has no samples`);
+  // The last sample's time, when there is no endTime after it: where the timeline ends.
+  const count = c.timelineCount();
+  const last = count > 0 ? core.f64(c.timelineStartPtr() + 8 * (count - 1), 1)[0] + core.f64(c.timelineDurationPtr() + 8 * (count - 1), 1)[0] : startTime;
+  return readTables(core, tree, { source: name, format, startUs: startTime, endUs: Math.max(profile.endTime, last) });
+}
+
+async function pairError(source: ByteSource, core: Core, chunks: Chunk[], streams: ChunkStream[], status: number): Promise<Error> {
+  const c = core.exports;
+  const stream = c.pairErrorStream();
+  const key = stream === 0 ? 'samples' : 'timeDeltas';
+  if (status === ERR_UNKNOWN_NODE) {
+    // The sample's chunk, by the chunks' counts.
+    let index = c.pairErrorIndex();
+    let k = 0;
+    while (k < chunks.length - 1 && index >= chunks[k].count!) index -= chunks[k++].count!;
+    return new InputError(`${source.name}: ProfileChunk at byte ${chunks[k].start}: samples[${index}] is ${c.pairErrorValue()}, which is not a node id`);
+  }
+  if (status === ERR_BAD_NUMBER) {
+    const { chunk, at } = streams[stream].place(c.pairErrorAt());
+    const range = stream === 0 ? chunk.samples! : chunk.deltas!;
+    const byte = at < range.end ? (await readRange(source, at, at + 1))[0] : -1;
+    const what = byte < 0 ? 'the array ends inside a number' : `unexpected ${describeByte(byte)} at byte ${at}`;
+    return new InputError(`${source.name}: ProfileChunk at byte ${chunk.start}: "${key}": ${what}`);
+  }
+  return new InputError(`${source.name}: the CPU profile's "${key}" has ${c.pairErrorIndex()} entries, fewer than the other array`);
+}
+
+/** How much of the file one read brings in while the chunks lie close together. */
+const RUN_BYTES = 1 << 18;
+
+/** The insides of one array of every chunk, back to back with a comma between them. */
+class ChunkStream {
+  private next = 0; // the chunk being read
+  private pos: number; // file offset in its array
+  private comma = false; // owed before the next chunk's numbers
+  private readonly buffer = new Uint8Array(RUN_BYTES);
+  private bufferStart = 0;
+  private bufferEnd = 0;
+  /** Where each chunk's numbers begin in the stream (for error messages). */
+  private readonly streamStart: Float64Array;
+  private written = 0;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly chunks: Chunk[],
+    private readonly which: 'samples' | 'deltas',
+  ) {
+    this.pos = chunks.length ? chunks[0][which]!.start : 0;
+    this.streamStart = new Float64Array(chunks.length);
+  }
+
+  get done(): boolean {
+    return this.next >= this.chunks.length;
+  }
+
+  /** Fills `into` as far as the stream goes; returns how many bytes it wrote. */
+  async fill(into: Uint8Array): Promise<number> {
+    let n = 0;
+    while (n < into.length && !this.done) {
+      if (this.comma) {
+        into[n++] = 0x2c;
+        this.comma = false;
+        continue;
+      }
+      const range = this.chunks[this.next][this.which]!;
+      if (this.pos === range.start) this.streamStart[this.next] = this.written + n;
+      if (this.pos < this.bufferStart || this.pos >= this.bufferEnd) await this.load();
+      const take = Math.min(range.end - this.pos, into.length - n, this.bufferEnd - this.pos);
+      into.set(this.buffer.subarray(this.pos - this.bufferStart, this.pos - this.bufferStart + take), n);
+      n += take;
+      this.pos += take;
+      if (this.pos === range.end && ++this.next < this.chunks.length) {
+        this.pos = this.chunks[this.next][this.which]!.start;
+        this.comma = true;
+      }
+    }
+    this.written += n;
+    return n;
+  }
+
+  /** Reads from `pos` on, through the arrays of the following chunks as far as they fit. */
+  private async load(): Promise<void> {
+    let end = this.chunks[this.next][this.which]!.end;
+    for (let k = this.next + 1; k < this.chunks.length; k++) {
+      const r = this.chunks[k][this.which]!;
+      if (r.start < end || r.end - this.pos > RUN_BYTES) break;
+      end = r.end;
+    }
+    this.bufferStart = this.pos;
+    this.bufferEnd = this.pos + (await readFully(this.source, this.pos, this.buffer.subarray(0, Math.min(RUN_BYTES, end - this.pos))));
+    if (this.bufferEnd === this.pos) throw new InputError(`${this.source.name}: the file ended before byte ${this.pos}`);
+  }
+
+  /** The chunk and file offset of byte `at` of the stream. */
+  place(at: number): { chunk: Chunk; at: number } {
+    let k = 0;
+    while (k + 1 <= Math.min(this.next, this.chunks.length - 1) && this.streamStart[k + 1] <= at) k++;
+    const range = this.chunks[k][this.which]!;
+    return { chunk: this.chunks[k], at: Math.min(range.start + at - this.streamStart[k], range.end) };
+  }
 }

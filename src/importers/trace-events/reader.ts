@@ -1,14 +1,22 @@
-// Splits a JSON array of trace events into its elements without holding the file: a byte loop over
-// windows tracks nesting and strings, and each event (a small object) is parsed on its own. Memory is
-// one window plus the largest event.
+// Splits a JSON array of trace events into its events without holding the file. The core's
+// structural scanner reads each event as if it were a JSON document of its own: it finds where the
+// event ends (nested values skipped 16 bytes at a time) and where each top-level value lies, so the
+// importer looks at "ph", "name", "pid" and "tid" in the bytes and parses only the events it needs.
+// The few bytes between events (commas, whitespace, the closing ']') are checked here. Memory is
+// the core's window, plus the event when one is larger than the window.
 
 import type { ByteSource } from '../../core/source.js';
 import { readFully } from '../../core/source.js';
+import type { Core } from '../../core/wasm.js';
 import { InputError } from '../../model.js';
 import { describeByte } from '../json-scan.js';
 
 /** An event larger than this is not a trace event a profile could be made of. */
 const MAX_EVENT_BYTES = 256 << 20;
+
+// assembly/scan.ts: the error for bytes after the end of the document, and its finished state.
+const ERR_TRAILING = 3;
+const S_DONE = 10;
 
 export interface EventArray {
   /** Offset of the first byte after the opening '['. */
@@ -27,8 +35,11 @@ export interface ReadSummary {
   droppedBytes: number;
 }
 
-/** Called with each event's text and the byte range it came from; `parse` parses it (or a part). */
-export type EventHandler = (text: string, start: number, end: number) => void;
+/** A byte range [start, end) of the file. */
+export interface Range {
+  start: number;
+  end: number;
+}
 
 /** JSON.parse of an event's text, failing with the event's place. */
 export function parseEvent(name: string, text: string, start: number): unknown {
@@ -39,116 +50,268 @@ export function parseEvent(name: string, text: string, start: number): unknown {
   }
 }
 
+/** The top-level keys an importer looks at without parsing the event. */
+export const PH = 0;
+export const NAME = 1;
+export const PID = 2;
+export const TID = 3;
+export const TS = 4;
+export const ID = 5;
+export const ARGS = 6;
+const KEY_COUNT = 7;
+
+const utf8 = new TextDecoder();
+const encode = (s: string) => new TextEncoder().encode(s);
+
+/**
+ * The event being read: valid only during the callback. Its bytes are `bytes[at + (o - start)]`
+ * for a file offset o; when the event fits in the core's window they are in the core's memory
+ * too (`corePtr`), where `scanObject` can look inside its nested values.
+ */
+export class TraceEvent {
+  start = 0;
+  end = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  at = 0;
+  corePtr = -1;
+  /** Start and end offsets of the values of PH..ARGS, -1 when the key is absent. */
+  private readonly values = new Float64Array(KEY_COUNT * 2);
+  private memory = new Uint8Array(0);
+
+  constructor(
+    readonly core: Core,
+    readonly source: string,
+  ) {}
+
+  /** The range of a top-level value (PH..ARGS), undefined when absent. */
+  range(key: number): Range | undefined {
+    const start = this.values[2 * key];
+    return start < 0 ? undefined : { start, end: this.values[2 * key + 1] };
+  }
+
+  byte(offset: number): number {
+    return this.bytes[this.at + offset - this.start];
+  }
+
+  /** Whether the value of `key` is exactly these bytes (a constant's JSON text). */
+  is(key: number, json: Uint8Array): boolean {
+    const start = this.values[2 * key];
+    if (start < 0 || this.values[2 * key + 1] - start !== json.length) return false;
+    const from = this.at + start - this.start;
+    for (let i = 0; i < json.length; i++) if (this.bytes[from + i] !== json[i]) return false;
+    return true;
+  }
+
+  /** The phase: the character code of a one-character string "ph", else 0. */
+  phase(): number {
+    const start = this.values[2 * PH];
+    if (start < 0 || this.values[2 * PH + 1] - start !== 3 || this.byte(start) !== 0x22) return 0;
+    return this.byte(start + 1);
+  }
+
+  /** The value of `key` as String(value) of the parsed event would give it: for pid, tid, id. */
+  string(key: number): string {
+    const r = this.range(key);
+    if (!r) return '';
+    let plain = '';
+    for (let o = r.start; o < r.end; o++) {
+      const b = this.byte(o);
+      // Plain integers and strings without escapes read as they are written.
+      if (b === 0x5c || b >= 0x80 || ((b === 0x2e || b === 0x65 || b === 0x45) && this.byte(r.start) !== 0x22)) {
+        return String(parseEvent(this.source, this.text(r), this.start) ?? '');
+      }
+      plain += String.fromCharCode(b);
+    }
+    if (plain.length >= 2 && plain.charCodeAt(0) === 0x22) return plain.slice(1, -1);
+    if (plain === 'null' || plain === '-0' || plain.length > 15) return String(parseEvent(this.source, plain, this.start) ?? '');
+    return plain;
+  }
+
+  /** Number(value) of `key` (NaN when absent). */
+  number(key: number): number {
+    const r = this.range(key);
+    if (!r) return NaN;
+    return Number(this.byte(r.start) === 0x22 ? parseEvent(this.source, this.text(r), this.start) : this.text(r));
+  }
+
+  text(r: Range = this): string {
+    return utf8.decode(this.bytes.subarray(this.at + r.start - this.start, this.at + r.end - this.start));
+  }
+
+  /** The whole event, parsed. */
+  parse(): unknown {
+    return parseEvent(this.source, this.text(), this.start);
+  }
+
+  /** Reads the keys the core's scanner found. */
+  readKeys(): void {
+    const c = this.core.exports;
+    const values = this.values;
+    values.fill(-1);
+    let memory = this.memory;
+    if (memory.byteLength === 0 || memory.buffer !== c.memory.buffer) memory = this.memory = new Uint8Array(c.memory.buffer);
+    const count = c.entriesCount();
+    for (let i = 0; i < count; i++) {
+      const length = c.entryKeyLength(i);
+      if (length < 2 || length > 4) continue;
+      const p = c.entryKeyPtr(i);
+      const k0 = memory[p];
+      const k1 = memory[p + 1];
+      let key = -1;
+      if (length === 2) key = k0 === 0x70 && k1 === 0x68 ? PH : k0 === 0x74 && k1 === 0x73 ? TS : k0 === 0x69 && k1 === 0x64 ? ID : -1;
+      else if (length === 3 && memory[p + 2] === 0x64 && k1 === 0x69) key = k0 === 0x70 ? PID : k0 === 0x74 ? TID : -1;
+      else if (length === 4) {
+        const k23 = (memory[p + 2] << 8) | memory[p + 3];
+        if (k0 === 0x6e && k1 === 0x61 && k23 === 0x6d65) key = NAME;
+        else if (k0 === 0x61 && k1 === 0x72 && k23 === 0x6773) key = ARGS;
+      }
+      // The last of duplicate keys counts, as for JSON.parse.
+      if (key >= 0) {
+        values[2 * key] = c.entryValueStart(i);
+        values[2 * key + 1] = c.entryValueEnd(i);
+      }
+    }
+  }
+}
+
+/**
+ * The top-level values of the JSON object in [start, end) of an event in the core's memory, for
+ * each of `keys` (undefined when absent); undefined when the range is not one object.
+ */
+export function scanObject(event: TraceEvent, range: Range, keys: Uint8Array[]): (Range | undefined)[] | undefined {
+  if (event.corePtr < 0 || event.byte(range.start) !== 0x7b) return undefined;
+  const c = event.core.exports;
+  c.scanBegin();
+  const error = c.scanFeed(event.corePtr + range.start - event.start, range.end - range.start, range.start);
+  if (error !== 0 || c.scanState() !== S_DONE) return undefined;
+  const memory = new Uint8Array(c.memory.buffer);
+  const found: (Range | undefined)[] = new Array(keys.length).fill(undefined);
+  const count = c.entriesCount();
+  for (let i = 0; i < count; i++) {
+    const length = c.entryKeyLength(i);
+    const p = c.entryKeyPtr(i);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key.length !== length) continue;
+      let same = true;
+      for (let j = 0; j < length && same; j++) same = memory[p + j] === key[j];
+      if (same) found[k] = { start: c.entryValueStart(i), end: c.entryValueEnd(i) };
+    }
+  }
+  return found;
+}
+
+export const keyBytes = (keys: string[]) => keys.map(encode);
+export const jsonBytes = (value: string) => encode(JSON.stringify(value));
+
 const SPACE = new Uint8Array(256);
 for (const b of [0x20, 0x0a, 0x0d, 0x09]) SPACE[b] = 1;
-// Bytes that matter inside an event: outside strings (quote, brackets), inside them (quote, backslash).
-const STRUCTURAL = new Uint8Array(256);
-for (const b of [0x22, 0x5b, 0x5d, 0x7b, 0x7d]) STRUCTURAL[b] = 1;
-const IN_STRING = new Uint8Array(256);
-for (const b of [0x22, 0x5c]) IN_STRING[b] = 1;
 
 /** Reads the events of `array` in file order. */
-export async function readEvents(source: ByteSource, array: EventArray, windowBytes: number, onEvent: EventHandler): Promise<ReadSummary> {
+export async function readEvents(source: ByteSource, core: Core, array: EventArray, onEvent: (event: TraceEvent) => void): Promise<ReadSummary> {
   const name = source.name;
-  const window = new Uint8Array(Math.max(16, windowBytes));
-  const decoder = new TextDecoder();
-  let carry = new Uint8Array(0);
-  let carryLength = 0;
+  const c = core.exports;
+  const event = new TraceEvent(core, name);
 
   let events = 0;
   let closed = false; // the closing ']' was seen
   let expectValue = true; // after '[' or ','
   let sawComma = false;
-  let depth = 0; // > 0 inside an event
-  let inString = false;
-  let escaped = false;
-  let eventStart = -1; // absolute offset of the current event's '{'
+  let dropped = -1; // offset of an incomplete last event
 
-  const emit = (bytes: Uint8Array, end: number): void => {
-    onEvent(decoder.decode(bytes), eventStart, end);
+  const notValid = (at: number) =>
+    new InputError(`${name}: the event at byte ${at} is not valid JSON (unexpected ${describeByte(c.scanErrorByte())} at byte ${c.scanErrorOffset()})`);
+  const emit = () => {
+    event.readKeys();
+    onEvent(event);
     events++;
-  };
-  const keep = (bytes: Uint8Array): void => {
-    if (carryLength + bytes.length > MAX_EVENT_BYTES) {
-      throw new InputError(`${name}: event ${events} at byte ${eventStart} is larger than ${MAX_EVENT_BYTES >> 20} MB`);
-    }
-    if (carryLength + bytes.length > carry.length) {
-      const grown = new Uint8Array(Math.max(carryLength + bytes.length, carry.length * 2, 4096));
-      grown.set(carry.subarray(0, carryLength));
-      carry = grown;
-    }
-    carry.set(bytes, carryLength);
-    carryLength += bytes.length;
+    expectValue = false;
+    sawComma = false;
   };
 
-  for (let offset = array.start; offset < array.end; ) {
+  /** An event that does not fit in the window, from `at`: streamed through the scanner, its bytes kept. */
+  const readLarge = async (at: number): Promise<number> => {
+    let carry: Uint8Array = new Uint8Array(0);
+    let length = 0;
+    c.scanBegin();
+    for (let offset = at; offset < array.end; ) {
+      const window = core.window(0);
+      const n = await readFully(source, offset, window.subarray(0, Math.min(window.length, array.end - offset)));
+      if (n === 0) break;
+      const error = c.scanFeed(c.windowPtr(0), n, offset);
+      if (error !== 0 && error !== ERR_TRAILING) throw notValid(at);
+      const done = error === ERR_TRAILING || c.scanState() === S_DONE;
+      let take = done ? (error ? c.scanErrorOffset() : offset + n) - offset : n;
+      while (done && take > 0 && window[take - 1] !== 0x7d) take--;
+      if (length + take > MAX_EVENT_BYTES) throw new InputError(`${name}: event ${events} at byte ${at} is larger than ${MAX_EVENT_BYTES >> 20} MB`);
+      if (length + take > carry.length) {
+        const grown = new Uint8Array(Math.max(length + take, carry.length * 2, 4096));
+        grown.set(carry.subarray(0, length));
+        carry = grown;
+      }
+      carry.set(window.subarray(0, take), length);
+      length += take;
+      if (done) {
+        Object.assign(event, { start: at, end: at + length, bytes: carry, at: 0, corePtr: -1 });
+        emit();
+        return at + length;
+      }
+      offset += n;
+    }
+    dropped = at;
+    return array.end;
+  };
+
+  for (let offset = array.start; offset < array.end && dropped < 0; ) {
+    const window = core.window(0);
+    const ptr = c.windowPtr(0);
     const n = await readFully(source, offset, window.subarray(0, Math.min(window.length, array.end - offset)));
     if (n === 0) break;
-    const bytes = window;
-    let p = 0;
-    let from = depth > 0 ? 0 : -1; // where the current event's bytes begin in this window
-    while (p < n) {
-      if (depth > 0 && !escaped) {
-        // Skip the plain run (numbers, names) to the next byte that changes the state.
-        const skip = inString ? IN_STRING : STRUCTURAL;
-        while (p < n && skip[bytes[p]] === 0) p++;
-        if (p === n) break;
-      }
-      const b = bytes[p];
-      if (depth > 0) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (b === 0x5c) escaped = true;
-          else if (b === 0x22) inString = false;
-        } else if (b === 0x22) inString = true;
-        else if (b === 0x7b || b === 0x5b) depth++;
-        else if (b === 0x7d || b === 0x5d) {
-          if (--depth === 0) {
-            const end = offset + p + 1;
-            if (carryLength > 0) {
-              keep(bytes.subarray(from, p + 1));
-              emit(carry.subarray(0, carryLength), end);
-              carryLength = 0;
-            } else emit(bytes.subarray(from, p + 1), end);
-            from = -1;
-            expectValue = false;
-            sawComma = false;
-          }
-        }
-        p++;
-        continue;
-      }
-      if (SPACE[b]) {
-        p++;
-        continue;
-      }
+    let next = offset + n; // where the next window starts
+    for (let p = 0; p < n; p++) {
+      const b = window[p];
+      if (SPACE[b]) continue;
       const at = offset + p;
       if (closed) throw new InputError(`${name}: unexpected ${describeByte(b)} at byte ${at} after the end of the event array`);
+      if (b === 0x7b && expectValue) {
+        c.scanBegin();
+        const error = c.scanFeed(ptr + p, n - p, at);
+        if (error === ERR_TRAILING || (error === 0 && c.scanState() === S_DONE)) {
+          let end = error ? c.scanErrorOffset() - offset : n;
+          while (window[end - 1] !== 0x7d) end--;
+          event.start = at;
+          event.end = offset + end;
+          event.bytes = window;
+          event.at = p;
+          event.corePtr = ptr + p;
+          emit();
+          p = end - 1;
+          continue;
+        }
+        if (error !== 0) throw notValid(at);
+        // The event runs past the window: read again from its start, or whole when it is larger.
+        next = p > 0 && offset + n < array.end ? at : await readLarge(at);
+        break;
+      }
       if (b === 0x2c && !expectValue) {
         expectValue = true;
         sawComma = true;
       } else if (b === 0x5d && (!expectValue || (events === 0 && !sawComma))) {
         closed = true;
-      } else if (b === 0x7b && expectValue) {
-        depth = 1;
-        eventStart = at;
-        from = p;
       } else if (expectValue && b !== 0x2c && b !== 0x5d) {
         throw new InputError(`${name}: event ${events} at byte ${at} is not an object (starts with ${describeByte(b)})`);
       } else {
         throw new InputError(`${name}: not valid JSON: unexpected ${describeByte(b)} at byte ${at} in the event array`);
       }
-      p++;
     }
-    if (depth > 0) keep(bytes.subarray(from, n));
-    offset += n;
+    offset = next;
   }
 
   if (array.mayBeUnterminated) {
     // Chrome and DevTools write the array as events happen: a file cut short lacks the ']' and may
     // end in a comma or in the middle of an event, which is left out.
-    return { events, unterminated: !closed, droppedBytes: depth > 0 ? array.end - eventStart : 0 };
+    return { events, unterminated: !closed, droppedBytes: dropped >= 0 ? array.end - dropped : 0 };
   }
-  if (depth > 0) throw new InputError(`${name}: truncated: event ${events} at byte ${eventStart} does not end`);
+  if (dropped >= 0) throw new InputError(`${name}: truncated: event ${events} at byte ${dropped} does not end`);
   return { events, unterminated: false, droppedBytes: 0 };
 }
