@@ -593,6 +593,16 @@ test('bad trace files are rejected with one line saying what and where', () => {
       'unknown-node',
       /ProfileChunk at byte 95: samples\[1\] is 7, which is not a node id/,
     ],
+    [
+      '[{"ph":"P","name":"Profile","id":"0x1","pid":1,"tid":1,"ts":0,"args":{"data":{"startTime":0}}},{"ph":"P","name":"ProfileChunk","id":"0x1","pid":1,"tid":2,"ts":1,"args":{"data":{"cpuProfile":{"nodes":[{"id":1,"callFrame":{"functionName":"(root)"}}],"samples":[1,1]},"timeDeltas":[1]}}}]',
+      'count-mismatch',
+      /ProfileChunk at byte 95 has 2 samples but 1 timeDeltas/,
+    ],
+    [
+      '[{"ph":"P","name":"Profile","id":"0x1","pid":1,"tid":1,"ts":0,"args":{"data":{"startTime":0}}},{"ph":"P","name":"ProfileChunk","id":"0x1","pid":1,"tid":2,"ts":1,"args":{"data":{"cpuProfile":{"nodes":[{"id":1,"callFrame":{"functionName":"(root)"}}],"samples":[1,1]},"timeDeltas":[1,"x"]}}}]',
+      'bad-delta',
+      /ProfileChunk at byte 95: "timeDeltas": unexpected '"' at byte 281/,
+    ],
   ];
   for (const [text, name, message] of cases) {
     const path = join(dir, `${name}.json`);

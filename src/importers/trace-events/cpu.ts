@@ -153,9 +153,26 @@ function countNumbers(event: TraceEvent, r: Range): number {
   const bytes = event.bytes;
   const from = event.at + r.start - event.start + 1;
   const to = event.at + r.end - event.start - 1;
-  let commas = 0;
-  for (let i = from; i < to; i++) if (bytes[i] === 0x2c) commas++;
+  const commas = countCommas(bytes, from, to);
   return commas > 0 || !isEmpty(event, r) ? commas + 1 : 0;
+}
+
+/** The commas in bytes [from, to), four bytes at a time (a chunk's arrays are most of a trace). */
+function countCommas(bytes: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  while (i < to && ((bytes.byteOffset + i) & 3) !== 0) if (bytes[i++] === 0x2c) n++;
+  if (i >= to) return n;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (to - i) >> 2);
+  for (let w = 0; w < words.length; w++) {
+    // The high bit of each byte of `t` is set where the byte is not a comma.
+    const x = words[w] ^ 0x2c2c2c2c;
+    const t = ((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x;
+    n += Math.imul((~t >>> 7) & 0x01010101, 0x01010101) >>> 24;
+  }
+  i += words.length << 2;
+  while (i < to) if (bytes[i++] === 0x2c) n++;
+  return n;
 }
 
 /** Whether the array at `r` holds nothing but whitespace. */
@@ -256,7 +273,8 @@ function buildTree(profile: EmbeddedProfile, name: string): ProfileTree {
 export async function importEmbeddedProfile(source: ByteSource, core: Core, profile: EmbeddedProfile, format: string): Promise<Profile> {
   const name = source.name;
   const tree = buildTree(profile, name);
-  const chunks = [...profile.chunks].sort((a, b) => a.ts - b.ts);
+  const inOrder = profile.chunks.every((chunk, i) => i === 0 || profile.chunks[i - 1].ts <= chunk.ts);
+  const chunks = inOrder ? profile.chunks : [...profile.chunks].sort((a, b) => a.ts - b.ts);
   const startTime = Number.isFinite(profile.startTime) ? profile.startTime : 0;
   if (!profile.lines && chunks.every((chunk) => chunk.samples) && [...profile.nodes.keys()].every((id) => id >= 0)) {
     return streamChunks(source, core, profile, tree, chunks, startTime, format);
@@ -377,8 +395,10 @@ async function pairError(source: ByteSource, core: Core, chunks: Chunk[], stream
   return new InputError(`${source.name}: the CPU profile's "${key}" has ${c.pairErrorIndex()} entries, fewer than the other array`);
 }
 
-/** How much of the file one read brings in while the chunks lie close together. */
+/** How much of the file one read brings in while the chunks lie close together... */
 const RUN_BYTES = 1 << 18;
+/** ...and how close: the bytes between them are read too. */
+const GAP_BYTES = 1024;
 
 /** The insides of one array of every chunk, back to back with a comma between them. */
 class ChunkStream {
@@ -435,7 +455,7 @@ class ChunkStream {
     let end = this.chunks[this.next][this.which]!.end;
     for (let k = this.next + 1; k < this.chunks.length; k++) {
       const r = this.chunks[k][this.which]!;
-      if (r.start < end || r.end - this.pos > RUN_BYTES) break;
+      if (r.start < end || r.start - end > GAP_BYTES || r.end - this.pos > RUN_BYTES) break;
       end = r.end;
     }
     this.bufferStart = this.pos;

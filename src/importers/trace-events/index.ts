@@ -124,10 +124,18 @@ async function takeInventory(source: ByteSource, core: Core, array: EventArray, 
     if (!profile) profiles.set(`${pid}:${id}`, (profile = new EmbeddedProfile(id)));
     return profile;
   };
+  let [lastPid, lastTid, lastThread] = [-1, -1, undefined as Thread | undefined];
   const summary = await readEvents(source, core, array, (event) => {
     const ph = event.phase();
     if (ph === B || ph === E || ph === X) {
-      threadAt(event.string(PID), event.string(TID)).slices++;
+      // Most events come from the thread of the one before: known by the digits of pid and tid.
+      const pid = event.digits(PID);
+      const tid = event.digits(TID);
+      if (pid < 0 || tid < 0 || pid !== lastPid || tid !== lastTid) {
+        lastThread = threadAt(event.string(PID), event.string(TID));
+        [lastPid, lastTid] = pid < 0 || tid < 0 ? [-1, -1] : [pid, tid];
+      }
+      lastThread!.slices++;
       return;
     }
     if (ph === M) {

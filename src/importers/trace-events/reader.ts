@@ -78,10 +78,19 @@ export class TraceEvent {
   private readonly values = new Float64Array(KEY_COUNT * 2);
   private memory = new Uint8Array(0);
 
+  /** The distance between the scanner's entries when they lie at one (saves a call per key). */
+  private readonly entryStride: number;
+
   constructor(
     readonly core: Core,
     readonly source: string,
-  ) {}
+  ) {
+    const c = core.exports;
+    const stride = c.entryKeyPtr(1) - c.entryKeyPtr(0);
+    let regular = stride > 0;
+    for (const i of [2, 3, 100, 255]) regular &&= c.entryKeyPtr(i) === c.entryKeyPtr(0) + i * stride;
+    this.entryStride = regular ? stride : 0;
+  }
 
   /** The range of a top-level value (PH..ARGS), undefined when absent. */
   range(key: number): Range | undefined {
@@ -127,6 +136,20 @@ export class TraceEvent {
     return plain;
   }
 
+  /** The value of `key` when it is a plain integer of up to 9 digits, else -1 (a cheap identity). */
+  digits(key: number): number {
+    const start = this.values[2 * key];
+    const end = this.values[2 * key + 1];
+    if (start < 0 || end - start > 9) return -1;
+    let value = 0;
+    for (let i = this.at + start - this.start, to = i + end - start; i < to; i++) {
+      const d = this.bytes[i] - 0x30;
+      if (d < 0 || d > 9) return -1;
+      value = value * 10 + d;
+    }
+    return value;
+  }
+
   /** Number(value) of `key` (NaN when absent). */
   number(key: number): number {
     const r = this.range(key);
@@ -151,10 +174,12 @@ export class TraceEvent {
     let memory = this.memory;
     if (memory.byteLength === 0 || memory.buffer !== c.memory.buffer) memory = this.memory = new Uint8Array(c.memory.buffer);
     const count = c.entriesCount();
+    const stride = this.entryStride;
+    const first = stride ? c.entryKeyPtr(0) : 0;
     for (let i = 0; i < count; i++) {
       const length = c.entryKeyLength(i);
       if (length < 2 || length > 4) continue;
-      const p = c.entryKeyPtr(i);
+      const p = stride ? first + i * stride : c.entryKeyPtr(i);
       const k0 = memory[p];
       const k1 = memory[p + 1];
       let key = -1;
