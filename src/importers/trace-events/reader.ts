@@ -166,6 +166,54 @@ export class TraceEvent {
     return parseEvent(this.source, this.text(), this.start);
   }
 
+  /**
+   * The common case without the scanner's top-level walk: reads the event's top-level keys from
+   * its '{' (at `at` of `bytes`, which hold `n` bytes) up to its first nested value, until "ph",
+   * "pid" and "tid" are known. True when they are and it is a B, E or X event: all the importer
+   * looks at before parsing one (the other keys then read as absent).
+   */
+  walkHead(n: number): boolean {
+    const bytes = this.bytes;
+    const values = this.values;
+    values.fill(-1);
+    const base = this.start - this.at;
+    let i = this.at + 1;
+    let b = 0;
+    for (;;) {
+      while (i < n && (b = bytes[i]) <= 0x20) i++;
+      if (i >= n || b !== 0x22) return false;
+      const keyStart = ++i;
+      while (i < n && (b = bytes[i]) !== 0x22) {
+        if (b === 0x5c) return false;
+        i++;
+      }
+      const key = i < n ? keyOf(bytes, keyStart, i - keyStart) : -1;
+      i++;
+      while (i < n && (b = bytes[i]) <= 0x20) i++;
+      if (i >= n || b !== 0x3a) return false;
+      i++;
+      while (i < n && (b = bytes[i]) <= 0x20) i++;
+      const valueStart = i;
+      if (b === 0x22) {
+        for (i++; i < n && (b = bytes[i]) !== 0x22; i++) if (b === 0x5c) i++;
+        i++;
+      } else if (b === 0x7b || b === 0x5b) return false;
+      else while (i < n && (b = bytes[i]) !== 0x2c && b !== 0x7d && b > 0x20) i++;
+      if (i >= n) return false;
+      if (key >= 0) {
+        values[2 * key] = base + valueStart;
+        values[2 * key + 1] = base + i;
+        if (values[2 * PH] >= 0 && values[2 * PID] >= 0 && values[2 * TID] >= 0) {
+          const ph = this.phase();
+          return ph === 0x42 || ph === 0x45 || ph === 0x58;
+        }
+      }
+      while (i < n && (b = bytes[i]) <= 0x20) i++;
+      if (i >= n || b !== 0x2c) return false;
+      i++;
+    }
+  }
+
   /** Reads the keys the core's scanner found. */
   readKeys(): void {
     const c = this.core.exports;
@@ -179,17 +227,7 @@ export class TraceEvent {
     for (let i = 0; i < count; i++) {
       const length = c.entryKeyLength(i);
       if (length < 2 || length > 4) continue;
-      const p = stride ? first + i * stride : c.entryKeyPtr(i);
-      const k0 = memory[p];
-      const k1 = memory[p + 1];
-      let key = -1;
-      if (length === 2) key = k0 === 0x70 && k1 === 0x68 ? PH : k0 === 0x74 && k1 === 0x73 ? TS : k0 === 0x69 && k1 === 0x64 ? ID : -1;
-      else if (length === 3 && memory[p + 2] === 0x64 && k1 === 0x69) key = k0 === 0x70 ? PID : k0 === 0x74 ? TID : -1;
-      else if (length === 4) {
-        const k23 = (memory[p + 2] << 8) | memory[p + 3];
-        if (k0 === 0x6e && k1 === 0x61 && k23 === 0x6d65) key = NAME;
-        else if (k0 === 0x61 && k1 === 0x72 && k23 === 0x6773) key = ARGS;
-      }
+      const key = keyOf(memory, stride ? first + i * stride : c.entryKeyPtr(i), length);
       // The last of duplicate keys counts, as for JSON.parse.
       if (key >= 0) {
         values[2 * key] = c.entryValueStart(i);
@@ -197,6 +235,19 @@ export class TraceEvent {
       }
     }
   }
+}
+
+/** Which of PH..ARGS the key of `length` bytes at `p` is, or -1. */
+function keyOf(bytes: Uint8Array, p: number, length: number): number {
+  if (length < 2 || length > 4) return -1;
+  const k0 = bytes[p];
+  const k1 = bytes[p + 1];
+  if (length === 2) return k0 === 0x70 && k1 === 0x68 ? PH : k0 === 0x74 && k1 === 0x73 ? TS : k0 === 0x69 && k1 === 0x64 ? ID : -1;
+  if (length === 3) return bytes[p + 2] === 0x64 && k1 === 0x69 ? (k0 === 0x70 ? PID : k0 === 0x74 ? TID : -1) : -1;
+  const k23 = (bytes[p + 2] << 8) | bytes[p + 3];
+  if (k0 === 0x6e && k1 === 0x61 && k23 === 0x6d65) return NAME;
+  if (k0 === 0x61 && k1 === 0x72 && k23 === 0x6773) return ARGS;
+  return -1;
 }
 
 /**
@@ -228,6 +279,9 @@ export function scanObject(event: TraceEvent, range: Range, keys: Uint8Array[]):
 
 export const keyBytes = (keys: string[]) => keys.map(encode);
 export const jsonBytes = (value: string) => encode(JSON.stringify(value));
+
+/** Written before an event so that the scanner reads it as a nested value: `{"":`. */
+const NESTED = encode('{"":');
 
 const SPACE = new Uint8Array(256);
 for (const b of [0x20, 0x0a, 0x0d, 0x09]) SPACE[b] = 1;
@@ -299,16 +353,35 @@ export async function readEvents(source: ByteSource, core: Core, array: EventArr
       const at = offset + p;
       if (closed) throw new InputError(`${name}: unexpected ${describeByte(b)} at byte ${at} after the end of the event array`);
       if (b === 0x7b && expectValue) {
+        event.start = at;
+        event.bytes = window;
+        event.at = p;
+        event.corePtr = ptr + p;
+        if (p >= NESTED.length && event.walkHead(n)) {
+          // A duration event known from its head: the scanner only needs to find its end, which
+          // it does fastest inside a nested value: the event becomes the value of a key (the
+          // bytes before it are done with).
+          window.set(NESTED, p - NESTED.length);
+          c.scanBegin();
+          c.scanFeed(ptr + p - NESTED.length, n - p + NESTED.length, at - NESTED.length);
+          if (c.entriesCount() > 0) {
+            const end = c.entryValueEnd(0) - offset;
+            event.end = offset + end;
+            onEvent(event);
+            events++;
+            expectValue = false;
+            sawComma = false;
+            p = end - 1;
+            continue;
+          }
+          // Incomplete or not valid: the scan below says which.
+        }
         c.scanBegin();
         const error = c.scanFeed(ptr + p, n - p, at);
         if (error === ERR_TRAILING || (error === 0 && c.scanState() === S_DONE)) {
           let end = error ? c.scanErrorOffset() - offset : n;
           while (window[end - 1] !== 0x7d) end--;
-          event.start = at;
           event.end = offset + end;
-          event.bytes = window;
-          event.at = p;
-          event.corePtr = ptr + p;
           emit();
           p = end - 1;
           continue;
