@@ -499,6 +499,13 @@ function devtoolsEvents(cpuprofile: Obj, chunkSamples: number): Obj[] {
   return events;
 }
 
+/** A copy with every object's keys in alphabetical order, as Chrome's own JSON writer has them. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Obj)[k])]));
+}
+
 function layouts(events: Obj[]): Record<string, string> {
   const lines = events.map((e) => JSON.stringify(e));
   const pretty = events.map((e) => JSON.stringify(e, null, 1));
@@ -506,6 +513,8 @@ function layouts(events: Obj[]): Record<string, string> {
     array: `[${lines.join(',\n')}]\n`,
     object: `{"metadata": {"source": "DevTools ] }"}, "traceEvents": [\n${pretty.join(',\n')}\n], "other": [1, 2]}`,
     unterminated: `[\n${lines.join(',\n')},\n`,
+    // "args" (nested) before "ph", "pid" and "tid".
+    'sorted keys': `[${events.map((e) => JSON.stringify(sortKeys(e))).join(',')}]`,
     'unterminated, bare': `[${lines.join(',')}`,
     // Cut in the middle of a last (noise) event, as a killed writer leaves it.
     'unterminated, partial last event': `[\n${lines.join(',\n')},\n${lines[2].slice(0, 30)}`,
