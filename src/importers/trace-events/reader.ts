@@ -214,13 +214,19 @@ export class TraceEvent {
     }
   }
 
+  /** A view of the core's memory (made again when the memory has grown). */
+  coreMemory(): Uint8Array {
+    const buffer = this.core.exports.memory.buffer;
+    if (this.memory.buffer !== buffer) this.memory = new Uint8Array(buffer);
+    return this.memory;
+  }
+
   /** Reads the keys the core's scanner found. */
   readKeys(): void {
     const c = this.core.exports;
     const values = this.values;
     values.fill(-1);
-    let memory = this.memory;
-    if (memory.byteLength === 0 || memory.buffer !== c.memory.buffer) memory = this.memory = new Uint8Array(c.memory.buffer);
+    const memory = this.coreMemory();
     const count = c.entriesCount();
     const stride = this.entryStride;
     const first = stride ? c.entryKeyPtr(0) : 0;
@@ -260,7 +266,7 @@ export function scanObject(event: TraceEvent, range: Range, keys: Uint8Array[]):
   c.scanBegin();
   const error = c.scanFeed(event.corePtr + range.start - event.start, range.end - range.start, range.start);
   if (error !== 0 || c.scanState() !== S_DONE) return undefined;
-  const memory = new Uint8Array(c.memory.buffer);
+  const memory = event.coreMemory();
   const found: (Range | undefined)[] = new Array(keys.length).fill(undefined);
   const count = c.entriesCount();
   for (let i = 0; i < count; i++) {
