@@ -4,7 +4,7 @@
 // untrusted: it reaches the page only through textContent.
 
 import { MANIFEST, RECORDING_FILE } from '../collector/format.js';
-import type { Finding, LineStat, Totals, ValueUnit } from '../model.js';
+import type { Finding, LineStat, TimeOrder, Totals, ValueUnit } from '../model.js';
 import { bytes, count } from '../reports/terminal.js';
 import type { AnalyzeRequest, NamedBlob, ViewerReport, WorkerReply } from './protocol.js';
 import { timelineView, time } from './timeline-view.js';
@@ -425,10 +425,16 @@ function recordingNote(recording: NonNullable<ViewerReport['recording']>): HTMLE
   );
 }
 
-/** In place of the timeline of a format that keeps totals per stack only: its importer's order is made up. */
-function untimedNote(unit: ValueUnit): HTMLElement {
-  const why = unit === 'ms' ? ' Findings rest on shares, never on how long one call ran.' : '';
-  return el('p', { class: 'no-timeline' }, `No timeline: this format keeps no time order, only totals per stack.${why}`);
+/**
+ * In place of the timeline of a format that keeps totals per stack only (its importer's order is
+ * made up), or of values that are not time.
+ */
+function noTimelineNote(unit: ValueUnit, timeOrder: TimeOrder): HTMLElement {
+  const why =
+    timeOrder === 'none'
+      ? `this format keeps no time order, only totals per stack.${unit === 'ms' ? ' Findings rest on shares, never on how long one call ran.' : ''}`
+      : `the values are ${unitWord(unit)}, not time.`;
+  return el('p', { class: 'no-timeline' }, `No timeline: ${why}`);
 }
 
 function showReport(report: ViewerReport, speedscope: Blob): void {
@@ -454,7 +460,7 @@ function showReport(report: ViewerReport, speedscope: Blob): void {
     el('header', {}, el('h2', {}, report.name), el('span', { class: 'format' }, report.format), ...notes, open, close),
     ...(report.recording ? [recordingNote(report.recording)] : []),
     findings,
-    report.timeline ? timelineView(report.timeline, report.findings) : untimedNote(unit),
+    report.timeline ? timelineView(report.timeline, report.findings) : noTimelineNote(unit, timeOrder),
     totalsView(report.totals, unit),
     lineTableView(report.lines, report.totals, unit),
   );

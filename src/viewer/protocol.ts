@@ -58,7 +58,7 @@ export interface ViewerReport {
   timeOrder: TimeOrder;
   lines: LineStat[];
   totals: Totals;
-  /** Null when the profile has no time order (its importer's timeline is made up). */
+  /** Null without a time order (the importer's timeline is made up) or without time (bytes, counts). */
   timeline: TimelineView | null;
   /** For a recording: the command recorded and the process analysed. */
   recording?: { command: string; pid: number; processes: number; profile: string };

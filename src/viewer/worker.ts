@@ -101,9 +101,10 @@ async function analyze(request: AnalyzeRequest): Promise<void> {
     post({ id, type: 'progress', fraction: 0.95, phase: 'building the flame graph' });
     const speedscope = new Blob([...speedscopeChunks(analysis, flameName)], { type: 'application/json' });
     const { findings, lines, totals, profile } = analysis;
-    const timeOrder = timeOrderOf(profile);
-    const timeline = timeOrder === 'real' ? timelineView(analysis, trace) : null;
-    const report = { name, format: profile.format, unit: unitOf(profile), timeOrder, findings, lines, totals, timeline, recording };
+    const [unit, timeOrder] = [unitOf(profile), timeOrderOf(profile)];
+    // A timeline needs samples in the order taken, and time along it.
+    const timeline = unit === 'ms' && timeOrder === 'real' ? timelineView(analysis, trace) : null;
+    const report = { name, format: profile.format, unit, timeOrder, findings, lines, totals, timeline, recording };
     post({ id, type: 'result', report, speedscope });
   } catch (error) {
     post({ id, type: 'error', message: error instanceof Error ? error.message : String(error) });
