@@ -1,7 +1,7 @@
 // The viewer page: takes profiles and `collect` recordings (files or folders dropped, chosen, or
 // preloaded by `loopscope serve`), has the Worker analyse them, and shows findings, the timeline,
-// totals and the per-line table, in the profile's unit (time, bytes or counts). Everything in a trace (function names, URLs, file names) is
-// untrusted: it reaches the page only through textContent.
+// totals and the per-line table in the profile's unit (time, bytes or counts). Everything in a
+// trace (function names, URLs, file names) is untrusted: it reaches the page only through textContent.
 
 import { MANIFEST, RECORDING_FILE } from '../collector/format.js';
 import type { Finding, LineStat, TimeOrder, Totals, ValueUnit } from '../model.js';
@@ -352,8 +352,8 @@ const PLACE_COLUMNS: Column[] = [
 
 function lineTableView(lines: LineStat[], totals: Totals, unit: ValueUnit): HTMLElement {
   const values = valueColumns(unit);
-  const COLUMNS: Column[] = [...values, ...PLACE_COLUMNS];
-  let sortKey = COLUMNS[0].key;
+  const columns: Column[] = [...values, ...PLACE_COLUMNS];
+  let sortKey = columns[0].key;
   let descending = true;
   const filter = el('input', { type: 'search', placeholder: 'filter by file', 'aria-label': 'filter lines by file' });
   const caption = el('caption', {});
@@ -382,7 +382,7 @@ function lineTableView(lines: LineStat[], totals: Totals, unit: ValueUnit): HTML
 
   function render(): void {
     const needle = filter.value.trim().toLowerCase();
-    const column = COLUMNS.find((c) => c.key === sortKey) ?? COLUMNS[0];
+    const column = columns.find((c) => c.key === sortKey) ?? columns[0];
     const shown = lines.filter((l) => !needle || l.file.toLowerCase().includes(needle));
     const sign = descending ? -1 : 1;
     shown.sort((a, b) => {
@@ -448,8 +448,10 @@ function showReport(report: ViewerReport, speedscope: Blob): void {
   const close = el('button', { type: 'button', class: 'close', 'aria-label': `close ${report.name}` }, '×');
   const { unit, timeOrder } = report;
   const findings = el('section', { class: 'findings', 'aria-label': 'findings' });
-  if (unit !== 'ms') findings.append(el('p', { class: 'none' }, `No findings: the values are ${unitWord(unit)}, not time; the table shows where they went.`));
-  else if (report.findings.length === 0) findings.append(el('p', { class: 'none' }, 'No bottleneck found.'));
+  if (report.findings.length === 0) {
+    const none = unit === 'ms' ? 'No bottleneck found.' : `No findings: the values are ${unitWord(unit)}, not time; the table shows where they went.`;
+    findings.append(el('p', { class: 'none' }, none));
+  }
   const notes = [
     ...(unit !== 'ms' ? [el('span', { class: 'unit' }, `values in ${unitWord(unit)}`)] : []),
     ...(timeOrder === 'none' ? [el('span', { class: 'order' }, 'no time order')] : []),
