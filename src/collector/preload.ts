@@ -10,7 +10,7 @@ import { Session } from 'node:inspector';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { startAsyncTrace, TASK_TYPES, THREADPOOL_TYPES, type AsyncRecord, type AsyncTrace } from './async-trace.js';
+import { MAX_EVERY, startAsyncTrace, TASK_TYPES, THREADPOOL_TYPES, type AsyncRecord, type AsyncTrace } from './async-trace.js';
 import { alignClocks, hrtimeUs, type ClockAlignment } from './clock.js';
 import { fileNames, FORMAT, FORMAT_VERSION, PARENT_ENV, type ProcessRecord } from './format.js';
 import { isCollectorUrl } from './paths.js';
@@ -268,12 +268,16 @@ function traceMetadata(input: MetadataInput) {
       recordedFromUs: toUs(r.enabledAt),
       recordedUntilUs: toUs(r.disabledAt ?? performance.now()),
       sampling: {
-        rule: 'per type: the first `full` resources are traced, then those whose creation count is a multiple of `every`',
+        rule:
+          'per group (a type and the creation site of the resource that triggered the creation; one group per type for ' +
+          'triggers not traced): the first `full` resources are traced, then those whose count in the group is a multiple ' +
+          'of K, where K = `every` up to `full * every * 2` and doubles each time the count doubles after that, to at most `maxEvery`',
+        maxEvery: MAX_EVERY,
         promises: { types: ['PROMISE'], ...limits.promises },
         tasks: { types: [...TASK_TYPES], ...limits.tasks },
         others: { types: 'every other type', ...limits.others },
         note:
-          'a traced resource has all its events and its creation site; a sampled one has args.weight = every; ' +
+          'a traced resource has all its events and its creation site; a sampled one has args.weight = K; ' +
           'counts in `types` and the asyncActivity counters are exact',
       },
       destroy: {
