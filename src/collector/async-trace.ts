@@ -45,11 +45,14 @@ export const THREADPOOL_TYPES = new Set([
 ]);
 
 /**
- * How many resources of a sampling group are traced in full, then one in how many. A group is a
- * type and the creation site of the resource that triggered the creation (the code path that made
- * it), so a rare path stays traced in full however busy another is. Past `full * every * 2` in a
- * group, `every` doubles each time the group's count doubles (at most MAX_EVERY): a group of
- * millions costs a few thousand stack captures, not one in `every` of them.
+ * How many resources of a sampling group are traced in full, then one in how many (`every`, a power
+ * of two). A group is a type and the creation site of the resource that triggered the creation (the
+ * code path that made it), so a rare path stays traced in full however busy another is. Past
+ * `full * every * 2` in a group, `every` doubles each time the group's count doubles (at most
+ * MAX_EVERY): a group of millions costs a few thousand stack captures, not one in `every` of them.
+ * Which ones are traced is random (each with probability 1 / every): a group often holds resources
+ * of two sites in turn (a task's promise, then the promise it awaits), and every n-th one would be
+ * the same site each time.
  */
 export interface Sampling {
   full: number;
@@ -198,6 +201,7 @@ export interface AsyncRecord {
   callbacks: number;
   /** Events not stored because `maxEvents` was reached. */
   droppedEvents: number;
+
   /** Resources created by the recorder itself (left out of the trace). */
   ownIds: Set<number>;
   limits: AsyncLimits;
@@ -279,6 +283,7 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
   const everyOf: number[] = [];
   /** Per type, resources created per trigger site (index: site + 2; 1 = no site; 0 = trigger not traced). */
   const groupCounts: Uint32Array[] = [];
+  let random = 0x9e3779b9 | 0;
   // The sites of recently traced resources, by async id: a direct-mapped cache, as triggers are
   // nearly always recent. An evicted or untraced trigger puts the resource in its type's group 0.
   const recentIds = new Float64Array(RECENT);
@@ -293,6 +298,7 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     traced,
     callbacks: 0,
     droppedEvents: 0,
+
     ownIds,
     limits,
     resolveSource: 'async_hooks',
@@ -400,7 +406,11 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     let weight = 1;
     if (n > full) {
       weight = samplingEvery(n, full, everyOf[t]);
-      if (n % weight !== 0) return;
+      // xorshift32: cheap, and the same sequence in every run
+      random ^= random << 13;
+      random ^= random >>> 17;
+      random ^= random << 5;
+      if ((random & (weight - 1)) !== 0) return;
     }
     if (stored >= maxEvents) {
       dropped++;

@@ -298,8 +298,8 @@ function traceMetadata(input: MetadataInput) {
       sampling: {
         rule:
           'per group (a type and the creation site of the resource that triggered the creation; one group per type for ' +
-          'triggers not traced): the first `full` resources are traced, then those whose count in the group is a multiple ' +
-          'of K, where K = `every` up to `full * every * 2` and doubles each time the count doubles after that, to at most `maxEvery`',
+          'triggers not traced): the first `full` resources are traced, then each with probability 1 / K, where ' +
+          'K = `every` up to `full * every * 2` resources and doubles each time the count doubles after that, to at most `maxEvery`',
         maxEvery: MAX_EVERY,
         promises: { types: ['PROMISE'], ...limits.promises },
         tasks: { types: [...TASK_TYPES], ...limits.tasks },
