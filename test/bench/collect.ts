@@ -1,15 +1,20 @@
 // `npm run bench:collect`: what recording costs. Each program runs plainly and under
-// `loopscope collect`; the table shows median wall times and their ratio next to the targets.
+// `loopscope collect`, one after the other in each round (BENCH_RUNS rounds, 5 by default); the table
+// shows median wall times, the ratio of the medians next to the target, and the spread of the
+// per-round ratios (the machine may be shared). For the programs with a target, two floors measured
+// the same way: the program under `node --cpu-prof` alone, and with empty async hooks alone (what
+// Node's own async_hooks machinery costs before anything is recorded).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
 const CLI = join(ROOT, 'dist/src/cli.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const HOOKS_ONLY = pathToFileURL(join(ROOT, 'test/bench/programs/empty-hooks.mjs')).href;
 
 interface Program {
   name: string;
@@ -33,25 +38,47 @@ function wall(args: string[]): number {
   return performance.now() - t0;
 }
 
+/** Runs `args` with a fresh temporary directory for its output. */
+function inTemp(args: (dir: string) => string[]): number {
+  const dir = mkdtempSync(join(tmpdir(), 'loopscope-bench-'));
+  try {
+    return wall(args(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-console.log('| program | plain ms | recorded ms | ratio | target |');
-console.log('|---|--:|--:|--:|---|');
+interface Variant {
+  label: string;
+  run: (path: string) => number;
+}
+
+const recorded: Variant = { label: 'recorded', run: (path) => inTemp((dir) => [CLI, 'collect', '--out', join(dir, 'rec'), '--', process.execPath, path]) };
+const floors: Variant[] = [
+  { label: 'floor: node --cpu-prof', run: (path) => inTemp((dir) => ['--cpu-prof', '--cpu-prof-dir', dir, path]) },
+  { label: 'floor: empty async hooks', run: (path) => wall(['--import', HOOKS_ONLY, path]) },
+];
+
+console.log(`${RUNS} rounds, each: plain, then each variant\n`);
+console.log('| program | run | plain ms | run ms | ratio | per-round ratios | target |');
+console.log('|---|---|--:|--:|--:|---|---|');
 for (const program of programs) {
+  const variants = program.target ? [recorded, ...floors] : [recorded];
   const plain: number[] = [];
-  const recorded: number[] = [];
+  const times = variants.map((): number[] => []);
   for (let i = 0; i < RUNS; i++) {
     plain.push(wall([program.path]));
-    const out = mkdtempSync(join(tmpdir(), 'loopscope-bench-'));
-    try {
-      recorded.push(wall([CLI, 'collect', '--out', join(out, 'rec'), '--', process.execPath, program.path]));
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    variants.forEach((v, k) => times[k].push(v.run(program.path)));
   }
   const p = median(plain);
-  const r = median(recorded);
-  const ratio = r / p;
-  const verdict = program.target ? `≤ ${program.target}x: ${ratio <= program.target ? 'met' : 'NOT met'}` : '';
-  console.log(`| ${program.name} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${verdict} |`);
+  variants.forEach((v, k) => {
+    const r = median(times[k]);
+    const ratio = r / p;
+    const rounds = times[k].map((t, i) => t / plain[i]).sort((a, b) => a - b);
+    const spread = `${rounds[0].toFixed(2)}-${rounds[rounds.length - 1].toFixed(2)}x`;
+    const verdict = program.target && v === recorded ? `≤ ${program.target}x: ${ratio <= program.target ? 'met' : 'NOT met'}` : '';
+    console.log(`| ${program.name} | ${v.label} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${spread} | ${verdict} |`);
+  });
 }
