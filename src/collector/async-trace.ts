@@ -66,7 +66,10 @@ export const MAX_EVERY = 1 << 14;
 export function samplingEvery(n: number, full: number, every: number): number {
   if (n <= full) return 1;
   const over = Math.floor((n - 1) / (full * every * 2));
-  return over === 0 ? every : Math.min(MAX_EVERY, every * 2 ** (32 - Math.clz32(over)));
+  if (over === 0) return every;
+  // Integer shifts only: this runs for every resource past the full window.
+  const doublings = 32 - Math.clz32(over);
+  return doublings >= 31 ? MAX_EVERY : Math.min(MAX_EVERY, every << doublings);
 }
 
 export interface AsyncLimits {
