@@ -23,13 +23,16 @@ interface Program {
   target?: number;
 }
 
+/** BENCH_ONLY=io-bound,awaits: only the programs whose name or path contains one of these. */
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+
 const programs: Program[] = [
   { name: 'I/O-bound (1000 HTTP requests, 2000 reads)', path: join(ROOT, 'test/bench/programs/io-bound.mjs'), target: 1.3 },
   { name: '3 M sequential awaits', path: join(ROOT, 'test/bench/programs/sequential-awaits.mjs'), target: 5 },
   ...readdirSync(join(ROOT, 'traces'))
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => ({ name: `traces/${f}`, path: join(ROOT, 'traces', f) })),
-];
+].filter((p) => only.length === 0 || only.some((o) => p.name.includes(o) || p.path.includes(o)));
 
 function wall(args: string[]): number {
   const t0 = performance.now();
