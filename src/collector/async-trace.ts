@@ -50,9 +50,10 @@ export const THREADPOOL_TYPES = new Set([
  * code path that made it), so a rare path stays traced in full however busy another is. Past
  * `full * every * 2` in a group, `every` doubles each time the group's count doubles (at most
  * MAX_EVERY): a group of millions costs a few thousand stack captures, not one in `every` of them.
- * Which ones are traced is random (each with probability 1 / every): a group often holds resources
- * of two sites in turn (a task's promise, then the promise it awaits), and every n-th one would be
- * the same site each time.
+ * Which ones are traced is random (each with probability 1 / every; the gaps between them drawn
+ * from the geometric distribution, so that the ones skipped cost a decrement): a group often holds
+ * resources of two sites in turn (a task's promise, then the promise it awaits), and every n-th one
+ * would be the same site each time.
  */
 export interface Sampling {
   full: number;
@@ -286,7 +287,19 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
   const everyOf: number[] = [];
   /** Per type, resources created per trigger site (index: site + 2; 1 = no site; 0 = trigger not traced). */
   const groupCounts: Uint32Array[] = [];
+  /** Per type and group, past the full window: resources until the next traced one, and its weight. */
+  const groupGaps: Uint32Array[] = [];
+  const groupWeights: Uint16Array[] = [];
+  // xorshift32: cheap, and the same sequence in every run
   let random = 0x9e3779b9 | 0;
+  /** Trials until the first success at probability 1 / every (at least 1). */
+  function nextGap(every: number): number {
+    random ^= random << 13;
+    random ^= random >>> 17;
+    random ^= random << 5;
+    const uniform = ((random >>> 0) + 1) / 4294967296;
+    return 1 + Math.floor(Math.log(uniform) / Math.log(1 - 1 / every));
+  }
   // The sites of recently traced resources, by async id: a direct-mapped cache, as triggers are
   // nearly always recent. An evicted or untraced trigger puts the resource in its type's group 0.
   const recentIds = new Float64Array(RECENT);
@@ -408,12 +421,25 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     const full = fullOf[t];
     let weight = 1;
     if (n > full) {
-      weight = samplingEvery(n, full, everyOf[t]);
-      // xorshift32: cheap, and the same sequence in every run
-      random ^= random << 13;
-      random ^= random >>> 17;
-      random ^= random << 5;
-      if ((random & (weight - 1)) !== 0) return;
+      const gaps = groupGaps[t];
+      const left = gaps[group];
+      if (left > 1) {
+        gaps[group] = left - 1;
+        return;
+      }
+      const weights = groupWeights[t];
+      if (left === 0) {
+        // The first past the full window: draw the first gap.
+        weights[group] = samplingEvery(n, full, everyOf[t]);
+        gaps[group] = nextGap(weights[group]);
+        if (gaps[group] > 1) {
+          gaps[group]--;
+          return;
+        }
+      }
+      weight = weights[group];
+      weights[group] = samplingEvery(n, full, everyOf[t]);
+      gaps[group] = nextGap(weights[group]);
     }
     if (stored >= maxEvents) {
       dropped++;
@@ -446,6 +472,8 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     fullOf.push(sampling.full);
     everyOf.push(sampling.every);
     groupCounts.push(new Uint32Array(64));
+    groupGaps.push(new Uint32Array(64));
+    groupWeights.push(new Uint16Array(64));
     return t;
   }
   function growGroups(t: number, group: number): Uint32Array {
@@ -454,6 +482,12 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     const bigger = new Uint32Array(size);
     bigger.set(groupCounts[t]);
     groupCounts[t] = bigger;
+    const gaps = new Uint32Array(size);
+    gaps.set(groupGaps[t]);
+    groupGaps[t] = gaps;
+    const weights = new Uint16Array(size);
+    weights.set(groupWeights[t]);
+    groupWeights[t] = weights;
     return bigger;
   }
 
