@@ -1,12 +1,14 @@
 // `npm run bench:collect`: what recording costs. Each program runs plainly and under
 // `loopscope collect`, one after the other in each round (BENCH_RUNS rounds, 5 by default); the table
 // shows median wall times, the ratio of the medians next to the target, and the spread of the
-// per-round ratios (the machine may be shared). For the programs with a target, two floors measured
+// per-round ratios (the machine may be shared); and, on Linux, the median CPU time (user + system,
+// the whole process tree) and its ratio, which a loaded machine disturbs less than wall time. For
+// the programs with a target, two floors measured
 // the same way: the program under `node --cpu-prof` alone, and with empty async hooks alone (what
 // Node's own async_hooks machinery costs before anything is recorded).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,11 +36,28 @@ const programs: Program[] = [
     .map((f) => ({ name: `traces/${f}`, path: join(ROOT, 'traces', f) })),
 ].filter((p) => only.length === 0 || only.some((o) => p.name.includes(o) || p.path.includes(o)));
 
+/** CPU time of the children this process has waited for (ms; /proc/self/stat cutime + cstime, 10 ms ticks), NaN off Linux. */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time of the last run (ms). */
+let lastCpu = NaN;
+
 function wall(args: string[]): number {
+  const cpu0 = childrenCpuMs();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  lastCpu = childrenCpuMs() - cpu0;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.split('\n')[0]}`);
-  return performance.now() - t0;
+  return ms;
 }
 
 /** Runs `args` with a fresh temporary directory for its output. */
@@ -65,23 +84,32 @@ const floors: Variant[] = [
 ];
 
 console.log(`${RUNS} rounds, each: plain, then each variant\n`);
-console.log('| program | run | plain ms | run ms | ratio | per-round ratios | target |');
-console.log('|---|---|--:|--:|--:|---|---|');
+console.log('| program | run | plain ms | run ms | ratio | per-round ratios | target | CPU plain ms | CPU run ms | CPU ratio |');
+console.log('|---|---|--:|--:|--:|---|---|--:|--:|--:|');
 for (const program of programs) {
   const variants = program.target ? [recorded, ...floors] : [recorded];
   const plain: number[] = [];
+  const plainCpu: number[] = [];
   const times = variants.map((): number[] => []);
+  const cpus = variants.map((): number[] => []);
   for (let i = 0; i < RUNS; i++) {
     plain.push(wall([program.path]));
-    variants.forEach((v, k) => times[k].push(v.run(program.path)));
+    plainCpu.push(lastCpu);
+    variants.forEach((v, k) => {
+      times[k].push(v.run(program.path));
+      cpus[k].push(lastCpu);
+    });
   }
   const p = median(plain);
+  const pc = median(plainCpu);
   variants.forEach((v, k) => {
     const r = median(times[k]);
     const ratio = r / p;
     const rounds = times[k].map((t, i) => t / plain[i]).sort((a, b) => a - b);
     const spread = `${rounds[0].toFixed(2)}-${rounds[rounds.length - 1].toFixed(2)}x`;
     const verdict = program.target && v === recorded ? `≤ ${program.target}x: ${ratio <= program.target ? 'met' : 'NOT met'}` : '';
-    console.log(`| ${program.name} | ${v.label} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${spread} | ${verdict} |`);
+    const c = median(cpus[k]);
+    const cpu = Number.isFinite(pc) ? `${pc.toFixed(0)} | ${c.toFixed(0)} | ${(c / pc).toFixed(2)}x` : '| |';
+    console.log(`| ${program.name} | ${v.label} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${spread} | ${verdict} | ${cpu} |`);
   });
 }
