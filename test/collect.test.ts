@@ -258,7 +258,7 @@ test("execSync('sleep 0.3') shows as about 300 ms off the CPU in the schedstat s
 });
 
 test('GC events, memory, loop and activity series are recorded', () => {
-  const r = collect('collect-alloc.mjs', ['150']);
+  const r = collect('collect-alloc.mjs', ['400']); // long enough for several memory samples on a loaded machine
   assert.equal(r.code, 0, r.stderr);
   const { trace, heap } = only(r.out);
   const gc = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'gc');
