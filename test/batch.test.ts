@@ -2,11 +2,10 @@
 // reported in their row; the content-hash cache; shards that merge into the full run byte for byte.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { programPath, record, root, runCli, tempDir } from './support.js';
+import { record, recordHeap as recordHeapOf, root, runCli, tempDir } from './support.js';
 
 let dir: string;
 let good: string[];
@@ -197,15 +196,8 @@ test('--fail-on: exit 1 when a finding reaches the severity and no input failed'
   assert.equal(usage.stderr.trim().split('\n').length, 1);
 });
 
-/** `node --heap-prof` of test/programs/heap-scale.mjs keeping `count` objects: a real profile of bytes. */
-function recordHeap(count: number): string {
-  const out = tempDir();
-  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', out, '--heap-prof-interval', '4096', programPath('heap-scale.mjs'), String(count)], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return join(out, readdirSync(out).find((f) => f.endsWith('.heapprofile'))!);
-}
+/** A real profile of bytes: test/programs/heap-scale.mjs keeping `count` objects. */
+const recordHeap = (count: number) => recordHeapOf('heap-scale.mjs', [String(count)]);
 
 test('units: a heap profile\'s row is in bytes, a folded file\'s says it has no time order; merge keeps both', () => {
   const mixed = tempDir();

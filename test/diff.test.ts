@@ -1,14 +1,11 @@
 // `loopscope diff`: lines that changed beyond sampling noise, findings that appeared or vanished.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { diffReports, zScore } from '../src/batch/diff.js';
 import type { Finding } from '../src/model.js';
 import type { JsonReport } from '../src/reports/json.js';
-import { markedLine, programPath, record, runCli, tempDir } from './support.js';
+import { markedLine, programPath, record, recordHeap as recordHeapOf, runCli } from './support.js';
 
 function report(samples: Record<string, number>, findings: Finding[] = []): JsonReport {
   const lines = Object.entries(samples).map(([key, n]) => {
@@ -78,15 +75,8 @@ test('diff of two recorded programs: the busy loop is new, with its finding; --j
   assert.equal(missing.stderr.trim().split('\n').length, 1);
 });
 
-/** `node --heap-prof` of test/programs/heap-scale.mjs keeping `count` objects: a real profile of bytes. */
-function recordHeap(count: number): string {
-  const out = tempDir();
-  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', out, '--heap-prof-interval', '4096', programPath('heap-scale.mjs'), String(count)], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return join(out, readdirSync(out).find((f) => f.endsWith('.heapprofile'))!);
-}
+/** A real profile of bytes: test/programs/heap-scale.mjs keeping `count` objects. */
+const recordHeap = (count: number) => recordHeapOf('heap-scale.mjs', [String(count)]);
 
 test('diff of two heap profiles in bytes; a heap profile against a CPU profile is refused', () => {
   const small = recordHeap(20_000);

@@ -2,8 +2,7 @@
 // `node --heap-prof`, and the corpus's Chrome and Node ones against speedscope's own snapshots.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyzeFile } from '../src/analyze.js';
@@ -11,7 +10,7 @@ import { openFile } from '../src/core/file-source.js';
 import type { Profile } from '../src/model.js';
 import { readHeapProfile } from '../src/recording/heap.js';
 import type { JsonReport } from '../src/reports/json.js';
-import { corpus, markedLine, programPath, runCli, tempDir } from './support.js';
+import { corpus, markedLine, programPath, recordHeap as recordHeapOf, runCli, tempDir } from './support.js';
 
 interface Node {
   selfSize: number;
@@ -30,14 +29,8 @@ function treeBytes(root: Node): number {
   return sum;
 }
 
-function recordHeap(): string {
-  const dir = tempDir();
-  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', dir, '--heap-prof-interval', '4096', programPath('heap-alloc.mjs')], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return join(dir, readdirSync(dir).find((f) => f.endsWith('.heapprofile'))!);
-}
+/** `node --heap-prof` of a program that allocates 37 MB in keep(). */
+const recordHeap = () => recordHeapOf('heap-alloc.mjs');
 
 test('node --heap-prof: bytes per line, the allocating function on top, no findings', async () => {
   const path = recordHeap();

@@ -31,17 +31,26 @@ export function runCli(args: string[], options: { cwd?: string; input?: string |
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Records `test/programs/<name>` with `node --cpu-prof`; returns the profile's path. */
-export function record(name: string, args: string[] = [], intervalUs = 500): string {
+/** Runs `test/programs/<name>` under one of Node's own profilers; returns the file it wrote. */
+function profiled(kind: 'cpu' | 'heap', name: string, args: string[], interval: number): string {
   const dir = tempDir();
   const program = join(root, 'test', 'programs', name);
-  const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(intervalUs), program, ...args], {
-    encoding: 'utf8',
-  });
+  const flags = [`--${kind}-prof`, `--${kind}-prof-dir`, dir, `--${kind}-prof-interval`, String(interval)];
+  const r = spawnSync(process.execPath, [...flags, program, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`${name} wrote no profile`);
+  const file = readdirSync(dir).find((f) => f.endsWith(kind === 'cpu' ? '.cpuprofile' : '.heapprofile'));
+  if (!file) throw new Error(`${name} wrote no ${kind} profile`);
   return join(dir, file);
+}
+
+/** Records `test/programs/<name>` with `node --cpu-prof`; returns the profile's path. */
+export function record(name: string, args: string[] = [], intervalUs = 500): string {
+  return profiled('cpu', name, args, intervalUs);
+}
+
+/** Records `test/programs/<name>` with `node --heap-prof` (a sample every `intervalBytes`); returns the profile's path. */
+export function recordHeap(name: string, args: string[] = [], intervalBytes = 4096): string {
+  return profiled('heap', name, args, intervalBytes);
 }
 
 /** The 1-based line of the `@mark` comment in a test program. */

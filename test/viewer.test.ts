@@ -5,7 +5,7 @@
 // profiles without a time order no timeline. The server answers nothing outside its own files.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { basename, extname, join, normalize } from 'node:path';
@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { JsonReport } from '../src/reports/json.js';
 import { bytes, count } from '../src/reports/terminal.js';
-import { cli, corpus, markedLine, programPath, root, runCli, tempDir } from './support.js';
+import { cli, corpus, markedLine, programPath, recordHeap as recordHeapOf, root, runCli, tempDir } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LOGIN = join(root, 'traces', 'login-server.cpuprofile');
@@ -70,15 +70,8 @@ function rawGet(url: string, path: string, host?: string): Promise<{ status: num
   });
 }
 
-/** `node --heap-prof` of a program that allocates 37 MB in keep(): returns the profile's path. */
-function recordHeap(): string {
-  const dir = tempDir();
-  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', dir, '--heap-prof-interval', '4096', programPath('heap-alloc.mjs')], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return join(dir, readdirSync(dir).find((f) => f.endsWith('.heapprofile'))!);
-}
+/** `node --heap-prof` of a program that allocates 37 MB in keep(). */
+const recordHeap = () => recordHeapOf('heap-alloc.mjs');
 
 function analyzeJson(path: string): JsonReport {
   const r = runCli(['analyze', '--json', path]);

@@ -8,7 +8,7 @@ import { readRange } from '../core/source.js';
 import { InputError, type Profile } from '../model.js';
 import { mark } from '../core/timing.js';
 import { beginTables, readTables, type Tree } from './tables.js';
-import { FrameTable } from './frames.js';
+import { FrameTable, internCallFrame, lineTicksOf } from './frames.js';
 import { describeByte, parseValue, type JsonValue } from './json-scan.js';
 
 interface CallFrame {
@@ -145,24 +145,9 @@ function buildTree(nodes: RawNode[], name: string): RawTree {
   const lineTicks: (Uint32Array | undefined)[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const node = nodes[order[i]];
-    const f = node.callFrame;
     nodeParent[i] = parentPos[order[i]] >= 0 ? indexOf[parentPos[order[i]]] : -1;
-    nodeFrame[i] = frames.intern(
-      String(f.functionName ?? ''),
-      String(f.url ?? ''),
-      typeof f.lineNumber === 'number' ? f.lineNumber : -1,
-      typeof f.columnNumber === 'number' ? f.columnNumber : -1,
-      String(f.scriptId ?? '0'),
-    );
-    const ticks = Array.isArray(node.positionTicks) ? node.positionTicks : [];
-    if (ticks.length) {
-      const pairs = new Uint32Array(ticks.length * 2);
-      ticks.forEach((t, k) => {
-        pairs[2 * k] = Number(t?.line) || 0;
-        pairs[2 * k + 1] = Number(t?.ticks) || 0;
-      });
-      lineTicks[i] = pairs;
-    }
+    nodeFrame[i] = internCallFrame(frames, node);
+    lineTicks[i] = lineTicksOf(node);
   }
   return { order, nodeParent, nodeFrame, frames: frames.frames, lineTicks };
 }

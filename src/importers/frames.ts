@@ -64,3 +64,33 @@ export class FrameTable {
     return i;
   }
 }
+
+/** A V8 CPU profile node as JSON gives it (a `.cpuprofile`, a DevTools trace's ProfileChunk). */
+export interface V8Node {
+  callFrame: { functionName?: unknown; url?: unknown; lineNumber?: unknown; columnNumber?: unknown; scriptId?: unknown };
+  positionTicks?: unknown;
+}
+
+/** The frame of a V8 node, interned. */
+export function internCallFrame(frames: FrameTable, node: V8Node): number {
+  const f = node.callFrame;
+  return frames.intern(
+    String(f.functionName ?? ''),
+    String(f.url ?? ''),
+    typeof f.lineNumber === 'number' ? f.lineNumber : -1,
+    typeof f.columnNumber === 'number' ? f.columnNumber : -1,
+    String(f.scriptId ?? '0'),
+  );
+}
+
+/** A V8 node's `positionTicks` as [line, ticks] pairs, or undefined when it has none. */
+export function lineTicksOf(node: V8Node): Uint32Array | undefined {
+  const ticks = Array.isArray(node.positionTicks) ? (node.positionTicks as { line?: unknown; ticks?: unknown }[]) : [];
+  if (!ticks.length) return undefined;
+  const pairs = new Uint32Array(ticks.length * 2);
+  ticks.forEach((t, k) => {
+    pairs[2 * k] = Number(t?.line) || 0;
+    pairs[2 * k + 1] = Number(t?.ticks) || 0;
+  });
+  return pairs;
+}

@@ -13,7 +13,7 @@ import { readFully, readRange } from '../../core/source.js';
 import type { Core } from '../../core/wasm.js';
 import { InputError, type Profile } from '../../model.js';
 import { describeByte } from '../json-scan.js';
-import { FrameTable } from '../frames.js';
+import { FrameTable, internCallFrame, lineTicksOf } from '../frames.js';
 import { beginTables, readTables, type Tree } from '../tables.js';
 import { ARGS, keyBytes, parseEvent, scanObject, TS, type Range, type TraceEvent } from './reader.js';
 
@@ -253,18 +253,10 @@ function buildTree(profile: EmbeddedProfile, name: string): ProfileTree {
   const lineTicks: (Uint32Array | undefined)[] = new Array(order.length);
   order.forEach((id, i) => {
     const node = profile.nodes.get(id)!;
-    const f = node.callFrame;
     const parent = parentOf.get(id);
     nodeParent[i] = parent === undefined ? -1 : (indexOfId.get(parent) ?? -1);
-    nodeFrame[i] = frames.intern(
-      String(f.functionName ?? ''),
-      String(f.url ?? ''),
-      typeof f.lineNumber === 'number' ? f.lineNumber : -1,
-      typeof f.columnNumber === 'number' ? f.columnNumber : -1,
-      String(f.scriptId ?? '0'),
-    );
-    const ticks = Array.isArray(node.positionTicks) ? node.positionTicks : [];
-    if (ticks.length) lineTicks[i] = Uint32Array.from(ticks.flatMap((t) => [Number(t?.line) || 0, Number(t?.ticks) || 0]));
+    nodeFrame[i] = internCallFrame(frames, node);
+    lineTicks[i] = lineTicksOf(node);
   });
   return { frames: frames.frames, nodeParent, nodeFrame, lineTicks, indexOfId };
 }
