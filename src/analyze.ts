@@ -16,7 +16,7 @@ import { applySourceMaps, type ReadText } from './importers/source-maps.js';
 import type { Analysis, Finding, ImportOptions, Profile } from './model.js';
 import { isDirectory, loadRecording } from './recording.js';
 import type { RecordingEvidence, SourceLookup } from './recording/model.js';
-import { fileSources } from './recording/source.js';
+import { fileSources, relocator } from './recording/source.js';
 
 export interface AnalyzeOptions extends ImportOptions {
   /** Bytes read per chunk (the core's window); tiny values exercise chunk boundaries in tests. */
@@ -25,6 +25,8 @@ export interface AnalyzeOptions extends ImportOptions {
   source?: SourceLookup;
   /** Reads a script's or a source map's text; without it, source maps are not looked for. */
   readText?: ReadText;
+  /** Renames the files a recording names (a recording that moved with its program: see relocator). */
+  relocate?: (file: string) => string;
 }
 
 const cores = new Map<number, Promise<Core>>();
@@ -69,6 +71,7 @@ function withFindings(findings: Finding[], added: Finding[]): Finding[] {
 export async function analyzeSource(source: ByteSource, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const core = await coreFor(options.windowBytes ?? DEFAULT_WINDOW_BYTES);
   const imported = await importProfile(source, core, options);
+  if (options.relocate) for (const frame of imported.frames) if (frame.file) frame.file = options.relocate(frame.file);
   const profile = options.readText ? await applySourceMaps(imported, { read: options.readText, dir: options.sourceMaps }) : imported;
   return analyzeProfile(profile, recording, options.source);
 }
@@ -101,10 +104,12 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}, re
  * reading the program's source files where they are (the command line's view of one input).
  */
 export async function analyzePath(path: string, options: AnalyzeOptions = {}): Promise<{ analysis: Analysis; profilePath: string }> {
+  const withSource = { ...options, source: options.source ?? fileSources() };
   if (await isDirectory(path)) {
     const { profile, evidence, recordedCwd } = await loadRecording(path);
-    const source = options.source ?? fileSources({ recordedCwd, recordingDir: path });
-    return { analysis: await analyzeFile(profile, { ...options, source }, evidence), profilePath: profile };
+    const relocate = relocator(recordedCwd, path);
+    for (const site of [...(evidence.trace?.resources.sites ?? []), ...(evidence.heap?.sites ?? [])]) site.file = relocate(site.file);
+    return { analysis: await analyzeFile(profile, { ...withSource, relocate }, evidence), profilePath: profile };
   }
-  return { analysis: await analyzeFile(path, { ...options, source: options.source ?? fileSources() }), profilePath: path };
+  return { analysis: await analyzeFile(path, withSource), profilePath: path };
 }

@@ -80,9 +80,9 @@ test('totals add up and every sample is counted once', () => {
   assert.ok(Math.abs(sum(total) - totals.wallMs) < 0.05);
 });
 
-test('a recording that moved with its program still finds the line of a call in the source', () => {
+test('a recording that moved with its program names the files where they are now, and reads its source there', () => {
   // Recorded in one folder, analysed after the folder moved (a clone elsewhere): the recorded paths
-  // no longer exist, the program's source is found beside the recording instead.
+  // no longer exist: the program is found beside the recording instead, and named there.
   const name = 'moved-recording.mjs';
   const base = tempDir();
   const first = join(base, 'first');
@@ -95,6 +95,7 @@ test('a recording that moved with its program still finds the line of a call in 
   const report = analyze(join(moved, 'app', 'recording'));
   const finding = report.findings.find((f) => f.kind === 'blocking');
   assert.ok(finding, JSON.stringify(report.findings));
-  assert.equal(finding.location.file, join(first, 'app', name), 'the file as recorded');
+  assert.equal(finding.location.file, join(moved, 'app', name), 'the file where it is now');
   assert.equal(finding.location.line, markedLine(name), 'the call line, read from the moved source');
+  assert.ok(!JSON.stringify(report).includes(first), 'no path of the old folder left in the report');
 });

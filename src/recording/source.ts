@@ -3,7 +3,7 @@
 // (V8 records no call-site lines for callers). A file that is missing, huge or not text is simply
 // not used: the finding then points at the function.
 
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { SourceLookup } from './model.js';
 
@@ -11,12 +11,30 @@ const MAX_SOURCE_BYTES = 4 << 20;
 
 /**
  * A recording that moved together with its program (a clone of a repository elsewhere, a copied
- * folder): files under the directory it was recorded in (`recordedCwd`) are also looked for under
- * each directory that holds the recording now, nearest first.
+ * folder) names files that no longer exist: those under the directory it was recorded in
+ * (`recordedCwd`) are looked for under each directory that holds the recording now, nearest first,
+ * and named by where they are found. Files that exist, or are found nowhere, keep their names.
  */
-export interface Moved {
-  recordedCwd: string;
-  recordingDir: string;
+export function relocator(recordedCwd: string, recordingDir: string): (file: string) => string {
+  const found = new Map<string, string>();
+  return (file) => {
+    let at = found.get(file);
+    if (at === undefined) {
+      at = file;
+      const rel = relative(recordedCwd, file);
+      if (isAbsolute(file) && rel && !rel.startsWith('..') && !isAbsolute(rel) && !existsSync(file)) {
+        for (let dir = resolve(recordingDir); ; dir = dirname(dir)) {
+          if (existsSync(join(dir, rel))) {
+            at = join(dir, rel);
+            break;
+          }
+          if (dirname(dir) === dir) break;
+        }
+      }
+      found.set(file, at);
+    }
+    return at;
+  };
 }
 
 function readLines(file: string): string[] | undefined {
@@ -31,27 +49,12 @@ function readLines(file: string): string[] | undefined {
   return undefined;
 }
 
-function movedCandidates(file: string, moved: Moved): string[] {
-  const rel = relative(moved.recordedCwd, file);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return [];
-  const candidates: string[] = [];
-  for (let dir = resolve(moved.recordingDir); ; dir = dirname(dir)) {
-    candidates.push(join(dir, rel));
-    if (dirname(dir) === dir) return candidates;
-  }
-}
-
-export function fileSources(moved?: Moved): SourceLookup {
+export function fileSources(): SourceLookup {
   const cache = new Map<string, string[] | undefined>();
   return {
     lines(file: string): string[] | undefined {
-      if (cache.has(file)) return cache.get(file);
-      let lines = readLines(file);
-      if (!lines && moved) {
-        for (const candidate of movedCandidates(file, moved)) if ((lines = readLines(candidate))) break;
-      }
-      cache.set(file, lines);
-      return lines;
+      if (!cache.has(file)) cache.set(file, readLines(file));
+      return cache.get(file);
     },
   };
 }
