@@ -147,9 +147,9 @@ function skip(buf: Uint8Array, p: number, end: number, field: number, wt: number
 // ---------------------------------------------------------------------------------------------
 // The top-level message
 
-/** Receives the top-level fields, in the order of the stream. `at`: the field's offset in it. */
+/** Receives the top-level fields, in the order of the stream. */
 export interface FieldSink {
-  /** A length-delimited field: its body is buf[start, end). */
+  /** A length-delimited field: its body is buf[start, end), at stream offset `at`. */
   bytes(field: number, buf: Uint8Array, start: number, end: number, at: number): void;
   varint(field: number, value: number, at: number): void;
 }
@@ -274,7 +274,7 @@ export class ProfileReader {
         }
         p = next;
         if (p + len > end) return this.wait(fieldStart, p - fieldStart + len);
-        if (known) sink.bytes(field, buf, p, p + len, at);
+        if (known) sink.bytes(field, buf, p, p + len, base + p);
         p += len;
       } else {
         const after = skip(buf, p, end, field, wt, at);
@@ -339,7 +339,7 @@ export class StackTable {
   /** `labelKey(key)`: whether to keep a label with that key in the stack's key (none when absent). */
   constructor(private readonly labelKey?: (key: number) => boolean) {}
 
-  /** Adds the Sample message in buf[start, end); `at` is its offset in the stream. */
+  /** Adds the Sample message in buf[start, end); `at` is the stream offset of buf[start]. */
   add(buf: Uint8Array, start: number, end: number, at: number): void {
     try {
       this.read(buf, start, end, at);
