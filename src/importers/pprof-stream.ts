@@ -29,7 +29,7 @@ export const MAX_FIELD_BYTES = 64 * 2 ** 20;
 
 /** The source's bytes, decompressed when `gzipped`, in chunks of about `windowBytes`. */
 export async function* pprofChunks(source: ByteSource, windowBytes: number, gzipped: boolean): AsyncGenerator<Uint8Array> {
-  const size = Math.max(16, windowBytes);
+  const size = Math.max(1, windowBytes);
   if (!gzipped) {
     // One window, reused: the reader copies what it keeps.
     const window = new Uint8Array(Math.min(size, source.size));
@@ -270,7 +270,7 @@ export class ProfileReader {
         const len = varint(buf, p, end, false);
         if (next < 0) return this.wait(fieldStart, end - fieldStart + 1);
         if (len > MAX_FIELD_BYTES) {
-          throw new WireError(profileFieldName(field), `is ${len} bytes long, over ${MAX_FIELD_BYTES / 2 ** 20} MB: no pprof record is`, at);
+          throw new WireError(profileFieldName(field), `is ${len} bytes long: over ${MAX_FIELD_BYTES / 2 ** 20} MB, more than any pprof record`, at);
         }
         p = next;
         if (p + len > end) return this.wait(fieldStart, p - fieldStart + len);

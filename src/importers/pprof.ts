@@ -27,7 +27,7 @@ import { internForeign } from './folded.js';
 import { type FieldSink, pprofChunks, ProfileReader, StackTable, WireError } from './pprof-stream.js';
 import { ProfileBuilder } from './tables.js';
 
-/** The largest input read, compressed or decompressed. */
+/** The largest input read, compressed or decompressed: bounds the time a decompression bomb takes. */
 export const MAX_PPROF_BYTES = 400 * 2 ** 20;
 
 // int64 fields decode to plain numbers (exact up to 2^53, which covers times, counts and ids).
@@ -148,9 +148,11 @@ class PprofParts implements FieldSink {
   }
 }
 
+const PART_TYPES = new Map(['Location', 'Function', 'Mapping', 'ValueType'].map((name) => [name, root.lookupType(name)]));
+
 /** One small message of the profile, decoded with its protobufjs type. */
 function decodePart<T>(name: string, buf: Uint8Array, start: number, end: number, at: number): T {
-  const type = root.lookupType(name);
+  const type = PART_TYPES.get(name)!;
   try {
     return type.toObject(type.decode(buf.subarray(start, end)), { defaults: true, arrays: true }) as T;
   } catch (error) {
