@@ -108,7 +108,7 @@ const THREAD_LABEL = /^thread([ _.-]?(name|id))?$/i;
 
 /**
  * Everything but the samples, kept as it streams past (bounded by the profile's distinct
- * locations, functions and names); the samples go to the StackTable as they come.
+ * locations, functions and names); the samples go to `stacks` as they come, when it is set.
  */
 class PprofParts implements FieldSink {
   readonly sampleType: ValueType[] = [];
@@ -119,23 +119,14 @@ class PprofParts implements FieldSink {
   defaultSampleType = 0;
   /** Whether a field of a profile has been read (errors before it say the input is no profile). */
   profileSeen = false;
-  readonly stacks: StackTable;
-  /** Per string: whether it names a thread label (only for `--thread`). */
-  private readonly threadKey: boolean[] = [];
   private readonly text = new TextDecoder();
 
-  constructor(private readonly labels: boolean) {
-    // Labels whose key is not known yet (the string table may come last) stay in the key too.
-    this.stacks = new StackTable(labels ? (key) => key >= this.threadKey.length || this.threadKey[key] : undefined);
-  }
+  constructor(readonly stacks?: StackTable) {}
 
   bytes(field: number, buf: Uint8Array, start: number, end: number, at: number): void {
-    if (field === 2) this.stacks.add(buf, start, end, at);
-    else if (field === 6) {
-      const s = this.text.decode(buf.subarray(start, end));
-      this.stringTable.push(s);
-      if (this.labels) this.threadKey.push(THREAD_LABEL.test(s));
-    } else if (field === 4) this.location.push(decodePart('Location', buf, start, end, at));
+    if (field === 2) this.stacks?.add(buf, start, end, at);
+    else if (field === 6) this.stringTable.push(this.text.decode(buf.subarray(start, end)));
+    else if (field === 4) this.location.push(decodePart('Location', buf, start, end, at));
     else if (field === 5) this.function.push(decodePart('Function', buf, start, end, at));
     else if (field === 3) this.mapping.push(decodePart('Mapping', buf, start, end, at));
     else if (field === 1) this.sampleType.push(decodePart('ValueType', buf, start, end, at));
@@ -146,6 +137,15 @@ class PprofParts implements FieldSink {
   varint(field: number, value: number): void {
     if (field === 14) this.defaultSampleType = value;
   }
+}
+
+/** The samples alone, for a second pass. */
+class SamplesOnly implements FieldSink {
+  constructor(readonly stacks: StackTable) {}
+  bytes(field: number, buf: Uint8Array, start: number, end: number, at: number): void {
+    if (field === 2) this.stacks.add(buf, start, end, at);
+  }
+  varint(): void {}
 }
 
 const PART_TYPES = new Map(['Location', 'Function', 'Mapping', 'ValueType'].map((name) => [name, root.lookupType(name)]));
@@ -167,8 +167,34 @@ export async function importPprof(source: ByteSource, core: Core, options: Impor
   }
   const magic = await readRange(source, 0, Math.min(2, source.size));
   const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
-  const parts = new PprofParts(options.thread !== undefined);
-  const reader = new ProfileReader(parts);
+  let parts: PprofParts;
+  let stacks: StackTable;
+  if (options.thread === undefined) {
+    stacks = new StackTable();
+    parts = new PprofParts(stacks);
+    await readStream(source, core, gzipped, parts, () => parts.profileSeen);
+  } else {
+    // Which label keys name a thread is only known from the string table, which may come after
+    // the samples (Go and @datadog/pprof write it later): a first pass reads all but the samples,
+    // a second the samples, keeping only the thread labels (others, such as span ids, would make
+    // nearly every sample a stack of its own).
+    parts = new PprofParts();
+    await readStream(source, core, gzipped, parts, () => parts.profileSeen);
+    const threadKeys = new Set<number>();
+    for (let i = 0; i < parts.stringTable.length; i++) if (THREAD_LABEL.test(parts.stringTable[i])) threadKeys.add(i);
+    stacks = new StackTable((key) => threadKeys.has(key));
+    await readStream(source, core, gzipped, new SamplesOnly(stacks), () => true);
+  }
+  if (parts.sampleType.length === 0 && stacks.samples === 0) {
+    throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (no sample_type)`);
+  }
+  return buildProfile(parts, stacks, name, core, options);
+}
+
+/** Streams the source's top-level fields to `sink`; `isProfile()`: whether errors may call it a pprof profile. */
+async function readStream(source: ByteSource, core: Core, gzipped: boolean, sink: FieldSink, isProfile: () => boolean): Promise<void> {
+  const name = source.name;
+  const reader = new ProfileReader(sink);
   let size = 0;
   try {
     for await (const chunk of pprofChunks(source, core.windowBytes, gzipped)) {
@@ -182,15 +208,11 @@ export async function importPprof(source: ByteSource, core: Core, options: Impor
   } catch (error) {
     if (!(error instanceof WireError)) throw error;
     const what = `${error.subject} at byte ${error.offset}${gzipped ? ' of the decompressed data' : ''} ${error.problem}`;
-    if (!parts.profileSeen) {
+    if (!isProfile()) {
       throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (${what})`);
     }
     throw new InputError(`${name}: ${error.truncated ? 'truncated' : 'corrupt'} pprof profile: ${what}`);
   }
-  if (parts.sampleType.length === 0 && parts.stacks.samples === 0) {
-    throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (no sample_type)`);
-  }
-  return buildProfile(parts, name, core, options);
 }
 
 /** The unit loopscope reports a pprof unit in, and the factor to the core's µs (its "time" axis). */
@@ -201,7 +223,7 @@ export function pprofUnit(unit: string): { unit: ValueUnit; toUs: number } {
   return { unit: unit.toLowerCase() === 'bytes' ? 'bytes' : 'count', toUs: 1000 };
 }
 
-function buildProfile(p: PprofParts, name: string, core: Core, options: ImportOptions): Profile {
+function buildProfile(p: PprofParts, stacks: StackTable, name: string, core: Core, options: ImportOptions): Profile {
   const strings = p.stringTable;
   const str = (index: number, field: string): string => {
     if (!Number.isInteger(index) || index < 0 || index >= strings.length) {
@@ -214,7 +236,6 @@ function buildProfile(p: PprofParts, name: string, core: Core, options: ImportOp
     type: str(t.type, `sample_type[${i}].type`),
     unit: str(t.unit, `sample_type[${i}].unit`),
   }));
-  const stacks = p.stacks;
   // One value per sample type: the first sample that has another number of values.
   let wrong = -1;
   for (const [count, sample] of stacks.valueCounts) if (count !== types.length && (wrong < 0 || sample < wrong)) wrong = sample;
