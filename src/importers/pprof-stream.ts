@@ -48,7 +48,7 @@ export async function* pprofChunks(source: ByteSource, windowBytes: number, gzip
       const n = window.length > 0 ? await readFully(source, offset, window) : 0;
       offset += n;
       if (n > 0) controller.enqueue(window.subarray(0, n));
-      if (n < size || offset >= source.size) controller.close();
+      if (n < window.length || offset >= source.size) controller.close();
     },
   });
   const reader = compressed.pipeThrough(new DecompressionStream('gzip')).getReader();
