@@ -351,3 +351,39 @@ test('wrong wire types: the field, its wire type and its offset', () => {
   inside[body] = (1 << 3) | 5;
   fails(inside, 'wt-inside.pb', new RegExp(`corrupt pprof profile: sample\\[${i}\\]\\.location_id at byte ${body} has wire type 5 \\(32-bit\\)`));
 });
+
+test('int64 varints: negative values skipped and counted, values and location ids past 2^32 exact', async () => {
+  const strings = ['', 'samples', 'count', 'alloc', 'bytes', 'f', 'g', '/a.go'];
+  const big = 5_000_000_000;
+  const message = ProfileType.fromObject({
+    sampleType: [
+      { type: 1, unit: 2 },
+      { type: 3, unit: 4 },
+    ],
+    function: [
+      { id: 1, name: 5, filename: 7 },
+      { id: 2, name: 6, filename: 7 },
+    ],
+    location: [
+      { id: 1, line: [{ functionId: 1, line: 3 }] },
+      { id: big, line: [{ functionId: 2, line: 9 }] },
+    ],
+    sample: [
+      { locationId: [1], value: [3, -5] },
+      { locationId: [big, 1], value: [2, 7_000_000_000_123] },
+      { locationId: [1], value: [1, 4_000_000_000] },
+      { locationId: [1], value: [0, -9_000_000_000_000] },
+      { locationId: [big, 1], value: [1, 5] },
+    ],
+    stringTable: strings,
+  });
+  const path = join(tmp, 'int64.pb');
+  writeFileSync(path, ProfileType.encode(message).finish());
+  const { profile } = await analyzeFile(path, { windowBytes: 3 });
+  assert.match(profile.format, /^pprof \(alloc\/bytes, 5 samples, 2 negative samples skipped\)/);
+  const self = (name: string) => profile.nodeSelfMs.reduce((sum, ms, node) => sum + (profile.frames[profile.nodeFrame[node]].name === name ? ms : 0), 0);
+  assert.equal(self('g'), 7_000_000_000_128);
+  assert.equal(self('f'), 4_000_000_000);
+  const counts = await analyzeFile(path, { sampleType: 'samples' });
+  assert.equal(counts.totals.samples, 7);
+});

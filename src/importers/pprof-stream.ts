@@ -101,7 +101,7 @@ function varint(buf: Uint8Array, p: number, end: number, signed: boolean): numbe
     if (shift > 31) throw OVERLONG;
     if (p >= end) return ((next = -1), 0);
     b = buf[p++];
-    if (shift < 32) hi |= (b & 0x7f) << shift;
+    hi |= (b & 0x7f) << shift;
   }
   next = p;
   hi >>>= 0;
