@@ -3,6 +3,7 @@
 // allocated after `mark`, so one instance analyses many profiles without growing.
 
 let top: usize = 0;
+let dirty: usize = 0; // memory below this may have been written; grown memory above it is zero
 
 function heapStart(): usize {
   return (__heap_base + 15) & ~(<usize>15);
@@ -16,8 +17,10 @@ export function alloc(size: usize): usize {
   const pages = <i32>((end + 0xffff) >>> 16);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) return 0;
-  memory.fill(ptr, 0, size);
+  // Only memory used before needs clearing: touching fresh pages would only cost page faults.
+  if (ptr < dirty) memory.fill(ptr, 0, min(size, dirty - ptr));
   top = end;
+  if (end > dirty) dirty = end;
   return ptr;
 }
 

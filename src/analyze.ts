@@ -101,10 +101,10 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}, re
  * reading the program's source files where they are (the command line's view of one input).
  */
 export async function analyzePath(path: string, options: AnalyzeOptions = {}): Promise<{ analysis: Analysis; profilePath: string }> {
-  const withSource = { ...options, source: options.source ?? fileSources() };
   if (await isDirectory(path)) {
-    const { profile, evidence } = await loadRecording(path);
-    return { analysis: await analyzeFile(profile, withSource, evidence), profilePath: profile };
+    const { profile, evidence, recordedCwd } = await loadRecording(path);
+    const source = options.source ?? fileSources({ recordedCwd, recordingDir: path });
+    return { analysis: await analyzeFile(profile, { ...options, source }, evidence), profilePath: profile };
   }
-  return { analysis: await analyzeFile(path, withSource), profilePath: path };
+  return { analysis: await analyzeFile(path, { ...options, source: options.source ?? fileSources() }), profilePath: path };
 }

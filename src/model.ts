@@ -57,6 +57,16 @@ export type ValueUnit = 'ms' | 'bytes' | 'count';
 
 export const unitOf = (profile: Pick<Profile, 'unit'>): ValueUnit => profile.unit ?? 'ms';
 
+/**
+ * Whether the samples' order is the order they were taken in. 'none': a format that keeps totals
+ * per stack only (pprof, folded stacks, heap profiles), whose importer lays the stacks end to end:
+ * the timeline is then made up, and nothing read from it (a stretch's length, a train of waits) is
+ * real (src/analysis/untimed.ts).
+ */
+export type TimeOrder = 'real' | 'none';
+
+export const timeOrderOf = (profile: Pick<Profile, 'timeOrder'>): TimeOrder => profile.timeOrder ?? 'real';
+
 /** The core tables of one thread of one profile. Node tables are indexed by node index. */
 export interface Profile {
   /** What was read, for messages: a path or a name. */
@@ -64,6 +74,8 @@ export interface Profile {
   format: string;
   /** What the values measure; absent: time in ms. */
   unit?: ValueUnit;
+  /** Whether the timeline follows the order the samples were taken in; absent: 'real'. */
+  timeOrder?: TimeOrder;
   frames: Frame[];
   /** Parent node index, -1 for the root. Parents always precede their children. */
   nodeParent: Int32Array;

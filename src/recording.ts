@@ -70,7 +70,7 @@ export async function isDirectory(path: string): Promise<boolean> {
 }
 
 /** A recording read as one input: the main process's CPU profile to import, and what the collector added. */
-export async function loadRecording(path: string): Promise<{ profile: string; evidence: RecordingEvidence }> {
-  const { profile, evidence } = await openRecording(await recordingFiles(path));
-  return { profile: join(path, profile), evidence };
+export async function loadRecording(path: string): Promise<{ profile: string; evidence: RecordingEvidence; recordedCwd: string }> {
+  const { profile, evidence, layout } = await openRecording(await recordingFiles(path));
+  return { profile: join(path, profile), evidence, recordedCwd: layout.manifest.cwd };
 }

@@ -2,10 +2,11 @@
 // reported in their row; the content-hash cache; shards that merge into the full run byte for byte.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { record, root, runCli, tempDir } from './support.js';
+import { programPath, record, root, runCli, tempDir } from './support.js';
 
 let dir: string;
 let good: string[];
@@ -194,4 +195,77 @@ test('--fail-on: exit 1 when a finding reaches the severity and no input failed'
   const usage = runCli(['batch', dir, '--jobs', '0']);
   assert.equal(usage.code, 2);
   assert.equal(usage.stderr.trim().split('\n').length, 1);
+});
+
+/** `node --heap-prof` of test/programs/heap-scale.mjs keeping `count` objects: a real profile of bytes. */
+function recordHeap(count: number): string {
+  const out = tempDir();
+  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', out, '--heap-prof-interval', '4096', programPath('heap-scale.mjs'), String(count)], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return join(out, readdirSync(out).find((f) => f.endsWith('.heapprofile'))!);
+}
+
+test('units: a heap profile\'s row is in bytes, a folded file\'s says it has no time order; merge keeps both', () => {
+  const mixed = tempDir();
+  const heap = join(mixed, 'alloc.heapprofile');
+  cpSync(recordHeap(100_000), heap);
+  const cpu = join(mixed, 'busy.cpuprofile');
+  cpSync(join(dir, 'busy.cpuprofile'), cpu);
+  const folded = join(mixed, 'sleep.folded');
+  writeFileSync(folded, 'main (/srv/app.py:10);handler (/srv/app.py:5);time.sleep 600\nmain (/srv/app.py:10);compute (/srv/app.py:14) 400\n');
+  const run = (args: string[]) => runCli(['batch', mixed, '--no-cache', ...args]);
+
+  const ndjson = run(['--format', 'ndjson']);
+  assert.equal(ndjson.code, 0, ndjson.stderr);
+  const rows = ndjsonRows(ndjson.stdout);
+  assert.deepEqual(rows.map((r) => r.trace), [heap, cpu, folded]);
+  const report = (path: string) => JSON.parse(runCli(['analyze', '--json', path]).stdout);
+  const heapReport = report(heap);
+  const [heapRow, cpuRow, foldedRow] = rows;
+  assert.deepEqual([heapRow.unit, heapRow.total, heapRow.wallMs, heapRow.timeOrder], ['bytes', heapReport.totals.self, 0, 'none']);
+  assert.ok(heapRow.total > 4 << 20, `${heapRow.total} bytes`);
+  assert.deepEqual([cpuRow.unit, cpuRow.total, cpuRow.timeOrder], ['ms', report(cpu).totals.wallMs, 'real']);
+  assert.deepEqual([foldedRow.unit, foldedRow.total, foldedRow.timeOrder, foldedRow.top.kind], ['ms', 1000, 'none', 'blocking']);
+
+  const csv = run(['--format', 'csv']).stdout.trim().split('\n');
+  const columns = csv[0].split(',');
+  const heapLine = Object.fromEntries(csv[1].split(',').map((v, i) => [columns[i], v]));
+  assert.deepEqual([heapLine.unit, Number(heapLine.total), heapLine.time_order, heapLine.wall_ms], ['bytes', heapRow.total, 'none', '0']);
+  assert.equal(columns[columns.length - 1], 'error');
+
+  const table = run([]).stdout;
+  const mb = (heapRow.total / (1 << 20)).toFixed(1);
+  assert.match(table, new RegExp(`alloc\\.heapprofile +${mb.replace('.', '\\.')} MB +- +- +-  none\\n`));
+  assert.match(table, /sleep\.folded +1000\.0 ms +\d+% +\d+% +\d+%  1 blocking \(untimed\)\n/);
+
+  // Shards merged: the same rows, units and all.
+  const out = tempDir();
+  const shards = [1, 2].map((k) => {
+    const file = join(out, `shard-${k}.ndjson`);
+    assert.equal(run(['--format', 'ndjson', '--shard', `${k}/2`, '--out', file]).code, 0);
+    return file;
+  });
+  const merged = runCli(['merge', ...shards]);
+  assert.equal(merged.code, 0, merged.stderr);
+  assert.equal(merged.stdout, ndjson.stdout);
+  // A cache entry written before rows had units is analysed again, not read as time.
+  const cache = join(out, 'cache');
+  assert.match(runCli(['batch', mixed, '--cache', cache, '--format', 'ndjson']).stderr, /0 of 3 inputs from the cache/);
+  for (const name of readdirSync(cache).filter((f) => f.endsWith('.json'))) {
+    const entry = JSON.parse(readFileSync(join(cache, name), 'utf8'));
+    delete entry.summary.unit;
+    delete entry.summary.total;
+    delete entry.summary.timeOrder;
+    writeFileSync(join(cache, name), JSON.stringify(entry));
+  }
+  const again = runCli(['batch', mixed, '--cache', cache, '--format', 'ndjson']);
+  assert.match(again.stderr, /0 of 3 inputs from the cache/);
+  assert.equal(again.stdout, ndjson.stdout);
+  // An output written before rows had units merges as time, in time order.
+  const old = join(out, 'old.ndjson');
+  writeFileSync(old, JSON.stringify({ ...cpuRow, unit: undefined, total: undefined, timeOrder: undefined }) + '\n');
+  const fromOld = ndjsonRows(runCli(['merge', old]).stdout);
+  assert.deepEqual(fromOld, [cpuRow]);
 });

@@ -1,11 +1,14 @@
 // `loopscope diff`: lines that changed beyond sampling noise, findings that appeared or vanished.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { diffReports, zScore } from '../src/batch/diff.js';
 import type { Finding } from '../src/model.js';
 import type { JsonReport } from '../src/reports/json.js';
-import { markedLine, programPath, record, runCli } from './support.js';
+import { markedLine, programPath, record, runCli, tempDir } from './support.js';
 
 function report(samples: Record<string, number>, findings: Finding[] = []): JsonReport {
   const lines = Object.entries(samples).map(([key, n]) => {
@@ -73,4 +76,48 @@ test('diff of two recorded programs: the busy loop is new, with its finding; --j
   const missing = runCli(['diff', busy, busy + '.missing']);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr.trim().split('\n').length, 1);
+});
+
+/** `node --heap-prof` of test/programs/heap-scale.mjs keeping `count` objects: a real profile of bytes. */
+function recordHeap(count: number): string {
+  const out = tempDir();
+  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', out, '--heap-prof-interval', '4096', programPath('heap-scale.mjs'), String(count)], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return join(out, readdirSync(out).find((f) => f.endsWith('.heapprofile'))!);
+}
+
+test('diff of two heap profiles in bytes; a heap profile against a CPU profile is refused', () => {
+  const small = recordHeap(20_000);
+  const large = recordHeap(100_000);
+  const json = runCli(['diff', small, large, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const diff = JSON.parse(json.stdout);
+  const selfOf = (path: string) => JSON.parse(runCli(['analyze', '--json', path]).stdout).totals.self;
+  assert.equal(diff.unit, 'bytes');
+  assert.deepEqual(diff.before, { wallMs: 0, samples: diff.before.samples, self: selfOf(small) });
+  assert.equal(diff.after.self, selfOf(large));
+  const keep = diff.lines.find((l: { file: string; line: number }) => l.file === programPath('heap-scale.mjs') && l.line === markedLine('heap-scale.mjs'));
+  assert.ok(keep, json.stdout);
+  // Five times the objects: several MB more, far beyond sampling noise; no time fields.
+  assert.ok(keep.deltaSelf > 4 << 20 && keep.deltaSelf === keep.afterSelf - keep.beforeSelf && keep.z >= 3, JSON.stringify(keep));
+  assert.deepEqual([keep.beforeMs, keep.afterMs, keep.deltaMs], [0, 0, 0]);
+  assert.equal(diff.lines[0], keep);
+
+  const text = runCli(['diff', small, large]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^before .* {2}total bytes [\d.]+ MB, \d+ samples$/m);
+  assert.match(text.stdout, /^total bytes \+[\d.]+ MB \(\+\d+\.\d%\)$/m);
+  assert.match(text.stdout, /^ +\+[\d.]+ MB +[\d.]+ MB +[\d.]+ MB +\+\d/m);
+  assert.doesNotMatch(text.stdout, / ms\b/);
+
+  const cpu = record('busy-loop.mjs', ['100']);
+  for (const [a, b] of [[large, cpu], [cpu, large]]) {
+    const refused = runCli(['diff', a, b]);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stdout, '');
+    assert.equal(refused.stderr.trim().split('\n').length, 1);
+    assert.match(refused.stderr, /cannot compare .* \((bytes|ms)\) with .* \((ms|bytes)\): a diff needs two profiles of one unit/);
+  }
 });

@@ -499,6 +499,13 @@ function devtoolsEvents(cpuprofile: Obj, chunkSamples: number): Obj[] {
   return events;
 }
 
+/** A copy with every object's keys in alphabetical order, as Chrome's own JSON writer has them. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Obj)[k])]));
+}
+
 function layouts(events: Obj[]): Record<string, string> {
   const lines = events.map((e) => JSON.stringify(e));
   const pretty = events.map((e) => JSON.stringify(e, null, 1));
@@ -506,6 +513,8 @@ function layouts(events: Obj[]): Record<string, string> {
     array: `[${lines.join(',\n')}]\n`,
     object: `{"metadata": {"source": "DevTools ] }"}, "traceEvents": [\n${pretty.join(',\n')}\n], "other": [1, 2]}`,
     unterminated: `[\n${lines.join(',\n')},\n`,
+    // "args" (nested) before "ph", "pid" and "tid".
+    'sorted keys': `[${events.map((e) => JSON.stringify(sortKeys(e))).join(',')}]`,
     'unterminated, bare': `[${lines.join(',')}`,
     // Cut in the middle of a last (noise) event, as a killed writer leaves it.
     'unterminated, partial last event': `[\n${lines.join(',\n')},\n${lines[2].slice(0, 30)}`,
@@ -592,6 +601,16 @@ test('bad trace files are rejected with one line saying what and where', () => {
       '[{"ph":"P","name":"Profile","id":"0x1","pid":1,"tid":1,"ts":0,"args":{"data":{"startTime":0}}},{"ph":"P","name":"ProfileChunk","id":"0x1","pid":1,"tid":2,"ts":1,"args":{"data":{"cpuProfile":{"nodes":[{"id":1,"callFrame":{"functionName":"(root)"}}],"samples":[1,7]},"timeDeltas":[1,1]}}}]',
       'unknown-node',
       /ProfileChunk at byte 95: samples\[1\] is 7, which is not a node id/,
+    ],
+    [
+      '[{"ph":"P","name":"Profile","id":"0x1","pid":1,"tid":1,"ts":0,"args":{"data":{"startTime":0}}},{"ph":"P","name":"ProfileChunk","id":"0x1","pid":1,"tid":2,"ts":1,"args":{"data":{"cpuProfile":{"nodes":[{"id":1,"callFrame":{"functionName":"(root)"}}],"samples":[1,1]},"timeDeltas":[1]}}}]',
+      'count-mismatch',
+      /ProfileChunk at byte 95 has 2 samples but 1 timeDeltas/,
+    ],
+    [
+      '[{"ph":"P","name":"Profile","id":"0x1","pid":1,"tid":1,"ts":0,"args":{"data":{"startTime":0}}},{"ph":"P","name":"ProfileChunk","id":"0x1","pid":1,"tid":2,"ts":1,"args":{"data":{"cpuProfile":{"nodes":[{"id":1,"callFrame":{"functionName":"(root)"}}],"samples":[1,1]},"timeDeltas":[1,"x"]}}}]',
+      'bad-delta',
+      /ProfileChunk at byte 95: "timeDeltas": unexpected '"' at byte 281/,
     ],
   ];
   for (const [text, name, message] of cases) {

@@ -1,5 +1,6 @@
 // Idle time charged to the awaits that were pending during it (SPEC.md, per-line ratios): a CPU
-// profile sees only "(idle)"; a recording knows which of the program's promises were waiting. Each
+// profile sees only "(idle)"; a recording knows which of the program's promises (or, in Python,
+// suspended awaits) were waiting. Each
 // idle stretch goes to the pending promise of the program's created last: in `await f()` that is
 // the await's own promise, so the time lands on the line that awaits, where a sequential-await
 // finding points too.
@@ -7,6 +8,7 @@
 import type { LineStat, Profile } from '../model.js';
 import type { AsyncResources } from '../recording/model.js';
 import { heaviestFirst } from './ratios.js';
+import { isAwaitType } from './recorded.js';
 
 /** A small max-heap of resource rows keyed by init time. */
 class Latest {
@@ -50,7 +52,7 @@ class Latest {
 export function chargeIdle(lines: LineStat[], profile: Profile, resources: AsyncResources): LineStat[] {
   const idleLine = lines.find((l) => l.function === '(idle)' && l.file === '');
   if (!idleLine) return lines;
-  const promise = resources.types.indexOf('PROMISE');
+  const awaitType = resources.types.map(isAwaitType);
   // A promise stops pending at its first resolve or first callback, whichever was recorded first.
   const end = (row: number) => {
     const resolved = resources.resolveAfter[row];
@@ -59,7 +61,7 @@ export function chargeIdle(lines: LineStat[], profile: Profile, resources: Async
   };
   const awaits = (row: number) => {
     const site = resources.sites[resources.site[row]];
-    return resources.type[row] === promise && site !== undefined && !site.dependency && !Number.isNaN(end(row));
+    return awaitType[resources.type[row]] && site !== undefined && !site.dependency && !Number.isNaN(end(row));
   };
   const pending = new Latest(resources.init);
   const charged = new Map<number, number>(); // site -> idle ms
@@ -75,15 +77,24 @@ export function chargeIdle(lines: LineStat[], profile: Profile, resources: Async
       if (awaits(next)) pending.push(next);
       next++;
     }
-    let top = pending.top();
-    while (top !== undefined && end(top) <= t0) {
-      pending.pop();
-      top = pending.top();
-    }
-    if (top === undefined) continue;
-    const site = resources.site[top];
-    charged.set(site, (charged.get(site) ?? 0) + idle);
-    moved += idle;
+    // A long idle entry (the timeline merges a run of idle samples) goes to each await in turn
+    // as the one created last settles: a quick await must not take a whole second of idle.
+    const span = Math.max(t1 - t0, 1e-9);
+    let t = t0;
+    do {
+      let top = pending.top();
+      while (top !== undefined && end(top) <= t) {
+        pending.pop();
+        top = pending.top();
+      }
+      if (top === undefined) break;
+      const until = Math.min(t1, end(top));
+      const ms = t1 > t0 ? (idle * (until - t)) / span : idle;
+      const site = resources.site[top];
+      charged.set(site, (charged.get(site) ?? 0) + ms);
+      moved += ms;
+      t = until;
+    } while (t < t1);
   }
   if (moved === 0) return lines;
   // Samples move with the time, in proportion.

@@ -138,6 +138,15 @@ export function rowOf(res: AsyncResources, asyncId: number): number {
   return -1;
 }
 
+/**
+ * Resource types that stand for one await of the program: a Node promise, or an await a Python
+ * task was suspended in (the Python recorder's "await").
+ */
+export const isAwaitType = (name: string | undefined) => name === 'PROMISE' || name === 'await';
+
+/** The program is Python: the culprit's file is a Python source (remedies name asyncio's APIs). */
+export const isPythonFile = (file: string) => /\.py[w]?$/.test(file);
+
 /** A user site, where the program's own code created resources. */
 export const isUserSite = (res: AsyncResources, site: number) => site >= 0 && !res.sites[site].dependency;
 
@@ -288,6 +297,20 @@ export function manyShortTasks(tasks: StretchTasks | null, durationMs: number): 
     tasks.traced >= THRESHOLDS.manyTasksMin &&
     tasks.typicalMs * tasks.cpuShare < THRESHOLDS.shortTaskMs &&
     tasks.coveredMs >= THRESHOLDS.manyTasksCoverage * durationMs
+  );
+}
+
+/**
+ * A Python stretch of many task steps none of which was long: the loop's own work between tiny
+ * steps (its timer heap, the selector, creating tasks) is large next to them, so the steps cover
+ * little of the stretch, yet no single call is to blame (context switching, not blocking).
+ */
+export function manyShortSteps(tasks: StretchTasks | null): boolean {
+  return (
+    tasks !== null &&
+    tasks.traced >= THRESHOLDS.manyTasksMin &&
+    tasks.longestMs < THRESHOLDS.blockingStretchMs &&
+    tasks.typicalMs * tasks.cpuShare < THRESHOLDS.shortTaskMs
   );
 }
 

@@ -126,9 +126,11 @@ export const THRESHOLDS = {
   /**
    * The GC must take at least this share of the busy time: tiny tasks allocate a promise or two
    * each, 64-80% GC in the recordings above. Concurrent fetches (test/programs/sequential-awaits.mjs,
-   * on a loaded machine) reach 54-65% machinery (undici runs under the tick queue) but 4-6% GC.
+   * on a loaded machine) reach 54-65% machinery (undici runs under the tick queue) but 4-6% GC,
+   * and on a machine with a load average of 8-13 on its 2 cores once 45% machinery and 35% GC: the
+   * bar sits well above that and well below the tiny tasks' 64%.
    */
-  switchingGcShare: 0.3,
+  switchingGcShare: 0.45,
   /** Above this overhead share (and busyMs) the finding is a warning, below it info. */
   switchingWarningShare: 0.7,
   switchingWarningBusyMs: 300,
@@ -144,6 +146,13 @@ export const THRESHOLDS = {
   switchingTraceBusyMs: 50,
   switchingMinTasks: 10_000,
   switchingMinRate: 250_000,
+  /**
+   * The same for a Python recording: asyncio's loop costs several microseconds per task in Python
+   * code of its own, so the rate is lower for the same pattern. Measured on traces/python/
+   * context_switching.py (100,000 tasks awaiting asyncio.sleep(0.0001), recorded): 260 k/s idle,
+   * 34 k/s with the 2-core machine at a load of 14; the healthy examples create under 100 tasks.
+   */
+  switchingMinRatePython: 20_000,
   /** A warning once the scheduling overhead itself reaches this (the long-task budget, as for blocking); measured 90-380 ms in the tiny-task programs. */
   switchingTraceWarningMs: 50,
   switchingCriticalShare: 0.8,
@@ -209,4 +218,19 @@ export const THRESHOLDS = {
   memoryMinPerTaskBytes: 256 << 10,
   /** The holders are counted when memory first reached this share of its peak growth (it stays up after the tasks end, until a GC). */
   memoryPeakReached: 0.9,
+
+  // ---- profiles without a time order (src/analysis/untimed.ts) ----
+  /**
+   * A blocking call found by its share of an untimed profile (pprof, folded stacks): system time
+   * (a native call, a runtime's synchronous API) charged to one line of the program, at least this
+   * share of the whole profile; a warning from the second share (never critical: how long one call
+   * lasted is unknown). Measured by reading V8 profiles of the diag programs (node --cpu-prof) as
+   * if untimed: the blocking calls take 0.71-0.99 (gzipSync, readFileSync of a pipe, scryptSync);
+   * in the healthy and non-blocking programs the largest share is 0.097 (the first fetch() loading
+   * undici), 0.079, 0.071 (rmSync of a temporary directory), except 0.33 for diag-ok-pool's
+   * writeFileSync of its 40 input files, which the timed detector reports as well. Atomics.wait and
+   * CPU-bound JavaScript show as the program's own code (user time), not as a call.
+   */
+  untimedBlockingShare: 0.2,
+  untimedBlockingWarningShare: 0.5,
 } as const;

@@ -26,8 +26,8 @@ export interface Stretch {
   recorderMs: number;
 }
 
-/** Node's module loading: compiling a built-in or a file on first use, a one-time cost. */
-const LOADING = new Set(['compileForInternalLoader', 'requireBuiltin', 'Module._load', 'Module._compile', 'wrapSafe', 'compileFunction', 'loadESM']);
+/** Node's module loading: compiling a built-in or a file on first use, a one-time cost (Python's: an import). */
+const LOADING = new Set(['compileForInternalLoader', 'requireBuiltin', 'Module._load', 'Module._compile', 'wrapSafe', 'compileFunction', 'loadESM', '_find_and_load']);
 
 /** Per node: 1 when a module-loading frame of Node's is on its stack. */
 export function loadingNodes(profile: Profile): Uint8Array {

@@ -1,8 +1,10 @@
 // The batch summary as a table (80 columns), CSV, NDJSON (one row a line) or JSON, and the reverse
-// for NDJSON and JSON so that shard outputs can be merged.
+// for NDJSON and JSON so that shard outputs can be merged. A row of bytes or counts shows its total
+// in its unit (the table's first value column, CSV's unit and total); its shares are not time ("-").
 
 import { relative, sep } from 'node:path';
-import { InputError } from '../model.js';
+import { InputError, type ValueUnit } from '../model.js';
+import { bytes, count } from '../reports/terminal.js';
 import { compareRows, KINDS, parseRow, rowObject, SEVERITIES, type Row } from './row.js';
 
 export type BatchFormat = 'table' | 'csv' | 'ndjson' | 'json';
@@ -34,7 +36,7 @@ function totals(rows: Row[]) {
 const CSV_HEADER = [
   'trace', 'wall_ms', 'user_ms', 'system_ms', 'idle_ms', 'samples', 'user_share', 'system_share', 'idle_share', 'findings',
   ...KINDS.map((k) => k.replace('-', '_')),
-  'top_kind', 'top_severity', 'culprit', 'culprit_function', 'error',
+  'top_kind', 'top_severity', 'culprit', 'culprit_function', 'unit', 'total', 'time_order', 'error',
 ];
 
 function csvField(value: string | number): string {
@@ -51,7 +53,8 @@ function csv(rows: Row[]): string[] {
         : [
             r.trace, r.wallMs, r.userMs, r.systemMs, r.idleMs, r.samples, r.userShare, r.systemShare, r.idleShare, r.findings,
             ...KINDS.map((k) => r.byKind[k]),
-            r.top?.kind ?? '', r.top?.severity ?? '', r.top ? `${r.top.file}:${r.top.line}` : '', r.top?.function ?? '', '',
+            r.top?.kind ?? '', r.top?.severity ?? '', r.top ? `${r.top.file}:${r.top.line}` : '', r.top?.function ?? '',
+            r.unit, r.total, r.timeOrder, '',
           ];
     out.push(fields.map(csvField).join(',') + '\n');
   }
@@ -73,6 +76,13 @@ function duration(ms: number): string {
   return `${ms.toFixed(1)} ms`;
 }
 
+/** A row's total in its unit, short enough for the table's 10 columns. */
+function amount(unit: ValueUnit, total: number): string {
+  if (unit === 'ms') return duration(total);
+  if (unit === 'bytes') return bytes(total);
+  return total >= 1e6 ? `${(total / 1e6).toFixed(1)}M count` : `${count(total)} count`;
+}
+
 const pct = (share: number) => `${Math.round(share * 100)}%`;
 
 /** A file under the working directory relative to it (shorter in a table), others as they are. */
@@ -84,7 +94,7 @@ function nearby(file: string): string {
 
 function table(rows: Row[], width: number): string[] {
   const traceWidth = 30;
-  const out = [`${'trace'.padEnd(traceWidth)} ${'wall'.padStart(10)}  user  sys idle  findings\n`];
+  const out = [`${'trace'.padEnd(traceWidth)} ${'wall/total'.padStart(10)}  user  sys idle  findings\n`];
   for (const r of rows) {
     const trace = leftTruncate(r.trace, traceWidth).padEnd(traceWidth);
     if (r.error !== undefined) {
@@ -94,8 +104,12 @@ function table(rows: Row[], width: number): string[] {
       continue;
     }
     const kinds = KINDS.filter((k) => r.byKind[k] > 0).map((k) => `${r.byKind[k]} ${k}`);
-    const findings = r.findings ? kinds.join(', ') : 'none';
-    const head = `${trace} ${duration(r.wallMs).padStart(10)} ${pct(r.userShare).padStart(5)} ${pct(r.systemShare).padStart(4)} ${pct(r.idleShare).padStart(4)}  `;
+    const time = r.unit === 'ms';
+    const findings = (r.findings ? kinds.join(', ') : 'none') + (time && r.timeOrder === 'none' ? ' (untimed)' : '');
+    // Bytes and counts are not split into user / system / idle time.
+    const [user, system, idle] = time ? [r.userShare, r.systemShare, r.idleShare].map(pct) : ['-', '-', '-'];
+    const shares = `${user.padStart(5)} ${system.padStart(4)} ${idle.padStart(4)}`;
+    const head = `${trace} ${amount(r.unit, r.total).padStart(10)} ${shares}  `;
     out.push(rightTruncate(head + findings, width) + '\n');
     if (r.top) {
       const lead = `  top: ${r.top.severity} ${r.top.kind} at `;

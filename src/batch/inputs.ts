@@ -15,7 +15,7 @@ export interface BatchInput {
   recording: boolean;
 }
 
-const PROFILE_NAME = /\.(cpuprofile|json|prof|pb\.gz|txt)$/i;
+const PROFILE_NAME = /\.(cpuprofile|heapprofile|json|prof|pb\.gz|txt|folded|collapsed)$/i;
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
 
 async function statOrNull(path: string) {

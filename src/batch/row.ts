@@ -1,8 +1,13 @@
 // One row of a batch summary per input: what `analyze` says about it in a few numbers, or why it
 // could not be read. Rows hold nothing about the run itself (no timings, no cache state), so the
 // same inputs always give the same bytes, and shard outputs merge into a full run's output.
+//
+// A profile of bytes or counts (a heap profile, a pprof sample type that is not time) says so in
+// `unit`; its ...Ms fields are 0 as in the JSON report, and `total` holds its value in that unit.
+// `timeOrder` 'none': a format without a time order (pprof, folded stacks). Outputs written before
+// these fields were added read back as ms, total = wallMs, real time order.
 
-import type { Analysis, Kind, Severity } from '../model.js';
+import { timeOrderOf, unitOf, type Analysis, type Kind, type Severity, type TimeOrder, type ValueUnit } from '../model.js';
 import { jsonReport, round } from '../reports/json.js';
 
 export const KINDS: Kind[] = ['blocking', 'sequential', 'context-switching', 'starvation', 'memory'];
@@ -18,6 +23,10 @@ export interface TopFinding {
 
 /** What an analysis contributes to a row: everything but the path (the part the cache stores). */
 export interface Summary {
+  unit: ValueUnit;
+  /** The profile's total in its unit: wallMs for time, bytes or a count otherwise. */
+  total: number;
+  timeOrder: TimeOrder;
   wallMs: number;
   userMs: number;
   systemMs: number;
@@ -47,6 +56,9 @@ export function summarize(analysis: Analysis): Summary {
   }
   const first = findings[0];
   return {
+    unit: unitOf(analysis.profile),
+    total: totals.self ?? totals.wallMs,
+    timeOrder: timeOrderOf(analysis.profile),
     wallMs: totals.wallMs,
     userMs: totals.userMs,
     systemMs: totals.systemMs,
@@ -69,6 +81,9 @@ export function rowObject(row: Row): Record<string, unknown> {
   if (row.error !== undefined) return { trace: row.trace, error: row.error };
   return {
     trace: row.trace,
+    unit: row.unit,
+    total: row.total,
+    timeOrder: row.timeOrder,
     wallMs: row.wallMs,
     userMs: row.userMs,
     systemMs: row.systemMs,
@@ -88,6 +103,8 @@ export function rowObject(row: Row): Record<string, unknown> {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const UNITS: ValueUnit[] = ['ms', 'bytes', 'count'];
+const ORDERS: TimeOrder[] = ['real', 'none'];
 
 /** Reads a row back from its serialized form; null when it is not one. */
 export function parseRow(value: unknown): Row | null {
@@ -105,11 +122,18 @@ export function parseRow(value: unknown): Row | null {
     if (!isObject(top) || !KINDS.includes(top.kind as Kind) || !SEVERITIES.includes(top.severity as Severity)) return null;
     if (typeof top.file !== 'string' || !isNumber(top.line) || typeof top.function !== 'string') return null;
   }
-  return { trace: value.trace, ...(value as unknown as Summary) };
+  // Absent in outputs written before they were added: time in ms, in the order it was taken.
+  const unit = value.unit ?? 'ms';
+  const total = value.total ?? value.wallMs;
+  const timeOrder = value.timeOrder ?? 'real';
+  if (!UNITS.includes(unit as ValueUnit) || !isNumber(total) || !ORDERS.includes(timeOrder as TimeOrder)) return null;
+  return { trace: value.trace, ...(value as unknown as Summary), unit: unit as ValueUnit, total, timeOrder: timeOrder as TimeOrder };
 }
 
+/** A cached summary: written by this version, so it has every field (an older entry is analysed again). */
 export function isSummary(value: unknown): value is Summary {
-  return parseRow({ trace: '', ...(value as object) }) !== null && (value as { error?: unknown }).error === undefined;
+  if (!isObject(value) || value.error !== undefined || !('unit' in value && 'total' in value && 'timeOrder' in value)) return false;
+  return parseRow({ trace: '', ...value }) !== null;
 }
 
 export function compareRows(a: Row, b: Row): number {

@@ -1,5 +1,6 @@
-// The shape of a recording directory written by `loopscope collect`, shared by the recorder that
-// runs inside each Node process, the `collect` command and `readRecording`. No I/O here.
+// The shape of a recording directory written by `loopscope collect`, shared by the recorders that
+// run inside each Node or Python process (the Python one, src/collector/python/, writes the same
+// shapes), the `collect` command and `readRecording`. No I/O here.
 
 /** The manifest's name and format version. */
 export const MANIFEST = 'recording.json';
@@ -21,17 +22,19 @@ export const RECORDING_FILE = /^\d+\.(cpuprofile|trace\.json|heapprofile|process
 /** Environment variable that carries the nearest recorded ancestor's pid to child processes. */
 export const PARENT_ENV = 'LOOPSCOPE_RECORDED_PARENT';
 
-/** What one recorded Node process says about itself (`<pid>.process.json`). */
+/** What one recorded process says about itself (`<pid>.process.json`). */
 export interface ProcessRecord {
   pid: number;
   /** The operating system's parent pid. */
   ppid: number;
   /** The nearest ancestor that was recorded too (through shells and non-Node programs); null for the first. */
   recordedParent: number | null;
-  /** `process.argv`: the node executable, the script, its arguments. */
+  /** `process.argv`: the node (or python) executable, the script, its arguments. */
   argv: string[];
-  /** Node's own options (`process.execArgv`; NODE_OPTIONS not included). */
+  /** Node's own options (`process.execArgv`; NODE_OPTIONS not included), or Python's (`-X dev`, `-u`). */
   execArgv: string[];
+  /** What ran it, when not Node: "python 3.11.7". */
+  runtime?: string;
   cwd: string;
   /** Wall clock, ISO 8601, when recording started. */
   startTime: string;

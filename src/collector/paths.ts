@@ -1,5 +1,5 @@
 // Recognises the recorder's own scripts in a profile or a stack, so that its work (async hooks, the
-// heartbeat) is never taken for the program's code. Runs in the browser too: no Node imports.
+// heartbeat, the Python recorder's task hooks) is never taken for the program's code. Runs in the browser too: no Node imports.
 
 /** The recorder's scripts, as built: `dist/src/collector/<name>.js`. */
 export const COLLECTOR_SCRIPTS = [
@@ -16,7 +16,10 @@ export const COLLECTOR_SCRIPTS = [
 
 const COLLECTOR_URL = new RegExp(`[\\\\/]dist[\\\\/]src[\\\\/]collector[\\\\/](${COLLECTOR_SCRIPTS.join('|')})\\.js([?#].*)?$`);
 
+/** The Python recorder's modules, wherever the package is: `.../collector/python/<name>.py`. */
+const PYTHON_COLLECTOR_URL = /[\\/]collector[\\/]python[\\/](sitecustomize|_loopscope_recorder)\.py$/;
+
 /** True for a script URL (file://, or a plain path) of one of loopscope's recorder scripts. */
 export function isCollectorUrl(url: string): boolean {
-  return url.includes('collector') && COLLECTOR_URL.test(url);
+  return url.includes('collector') && (COLLECTOR_URL.test(url) || PYTHON_COLLECTOR_URL.test(url));
 }

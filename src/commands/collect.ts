@@ -1,11 +1,12 @@
 // `loopscope collect [--out DIR] [--interval MS] -- <command...>`: runs the command with the recorder
-// preloaded into every Node process it starts (NODE_OPTIONS=--import), passes its stdio, exit code
-// and signals through, then writes the manifest that ties the processes' files together.
+// loaded into every Node process it starts (NODE_OPTIONS=--import) and every Python process
+// (PYTHONPATH names a directory whose sitecustomize starts the Python recorder), passes its stdio,
+// exit code and signals through, then writes the manifest that ties the processes' files together.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   fileNames,
@@ -27,6 +28,29 @@ export interface CollectCommandOptions {
 }
 
 const collectorDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'collector');
+/** The Python recorder's directory (sitecustomize.py and _loopscope_recorder.py), copied there by the build. */
+const pythonDir = join(collectorDir, 'python');
+const PYTHON_OUT_ENV = 'LOOPSCOPE_OUT';
+const PYTHON_INTERVAL_ENV = 'LOOPSCOPE_INTERVAL_US';
+
+/** True when the command runs Python: python, python3.11, /usr/bin/python3, or a script whose shebang names python. */
+export function isPythonCommand(command: string[]): boolean {
+  const exe = basename(command[0] ?? '');
+  if (/^python(\d+(\.\d+)?)?$/.test(exe)) return true;
+  try {
+    const fd = openSync(command[0], 'r');
+    try {
+      const head = Buffer.alloc(128);
+      const n = readSync(fd, head, 0, head.length, 0);
+      const first = head.subarray(0, n).toString('latin1').split('\n')[0];
+      return /^#!.*\bpython(\d+(\.\d+)?)?\b/.test(first);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
 
 function timestamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -69,7 +93,12 @@ export async function collectCommand(command: string[], options: CollectCommandO
   const env = { ...process.env };
   // A URL needs no quoting in NODE_OPTIONS: spaces and quotes in the paths are percent-encoded.
   env.NODE_OPTIONS = [env.NODE_OPTIONS, `--import ${preload.href}`].filter(Boolean).join(' ');
+  // Python: the recorder's sitecustomize comes first on the path and runs the one it hides.
+  env.PYTHONPATH = [pythonDir, env.PYTHONPATH].filter(Boolean).join(delimiter);
+  env[PYTHON_OUT_ENV] = out;
+  env[PYTHON_INTERVAL_ENV] = String(intervalUs);
   delete env[PARENT_ENV];
+  const python = isPythonCommand(command);
 
   const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
   // Signals for the program go to it: SIGTERM and SIGHUP always; SIGINT only when not on a terminal,
@@ -109,15 +138,16 @@ export async function collectCommand(command: string[], options: CollectCommandO
   const arg = /^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
   const n = manifest.processes.length;
   if (n === 0) {
-    process.stderr.write(
-      `loopscope: nothing was recorded in ${shown}: \`${command.join(' ')}\` started no Node process that kept NODE_OPTIONS\n`,
-    );
+    const why = python
+      ? 'started no Python process that kept PYTHONPATH (python -I and -E ignore it; -S skips sitecustomize)'
+      : 'started no Node process that kept NODE_OPTIONS, and no Python process that kept PYTHONPATH';
+    process.stderr.write(`loopscope: nothing was recorded in ${shown}: \`${command.join(' ')}\` ${why}\n`);
   } else {
     const main = manifest.processes.find((p) => p.pid === manifest.main);
     const incomplete = manifest.processes.filter((p) => !p.complete).length;
     process.stderr.write(
-      `loopscope: recorded ${n} Node process${n === 1 ? '' : 'es'} in ${shown}` +
-        (main ? ` (main: pid ${main.pid}, node ${describe(main)})` : '') +
+      `loopscope: recorded ${n} process${n === 1 ? '' : 'es'} in ${shown}` +
+        (main ? ` (main: pid ${main.pid}, ${runtimeOf(main)} ${describe(main)})` : '') +
         (incomplete ? `; ${incomplete} of them ended before writing ${incomplete === 1 ? 'its' : 'their'} files` : '') +
         `\nloopscope: next: loopscope analyze ${arg}\n`,
     );
@@ -126,7 +156,12 @@ export async function collectCommand(command: string[], options: CollectCommandO
   return ended.code ?? 1;
 }
 
-/** The process's command line without the node executable, shortened for one line. */
+/** What ran the process: "node", or "python" for the Python recorder's processes. */
+function runtimeOf(p: ManifestProcess): string {
+  return p.runtime?.split(' ')[0] ?? 'node';
+}
+
+/** The process's command line without the executable, shortened for one line. */
 function describe(p: ManifestProcess): string {
   const line = [...p.execArgv, ...p.argv.slice(1).map((a, i) => (i === 0 ? shortPath(a) : a))].join(' ');
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;

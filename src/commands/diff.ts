@@ -1,8 +1,9 @@
 // `loopscope diff <before> <after>`: what got slower or faster, line by line beyond sampling noise,
-// and which findings appeared or vanished.
+// and which findings appeared or vanished; profiles of bytes or counts in their unit, never against
+// a profile of another unit.
 
 import { analyzePath } from '../analyze.js';
-import { diffReports, diffText, regressed } from '../batch/diff.js';
+import { checkUnits, diffReports, diffText, regressed } from '../batch/diff.js';
 import { InputError, type Severity } from '../model.js';
 import { jsonReport } from '../reports/json.js';
 
@@ -24,7 +25,9 @@ export async function diffCommand(before: string, after: string, options: DiffCo
   if (before === '-' && after === '-') throw new InputError('diff reads at most one input from standard input');
   const a = await analyzePath(before);
   const b = await analyzePath(after);
-  const diff = diffReports(jsonReport(a.analysis), jsonReport(b.analysis));
+  const [reportA, reportB] = [jsonReport(a.analysis), jsonReport(b.analysis)];
+  checkUnits(reportA, reportB, { before, after });
+  const diff = diffReports(reportA, reportB);
   if (options.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
   else process.stdout.write(diffText(diff, { before, after }, top));
   return options.failOn && regressed(diff, options.failOn) ? 1 : 0;

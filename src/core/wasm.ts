@@ -1,6 +1,8 @@
 // Loads the WASM core and gives typed access to its exports. The same .wasm runs in the browser;
 // only `loadCore`'s way of fetching the bytes differs there.
 
+import { mark } from './timing.js';
+
 export interface CoreExports {
   memory: WebAssembly.Memory;
   init(windowBytes: number): number;
@@ -90,7 +92,9 @@ export async function loadCore(windowBytes = DEFAULT_WINDOW_BYTES, wasm?: () => 
       },
     },
   });
-  return new Core(instance, windowBytes);
+  const core = new Core(instance, windowBytes);
+  mark('WASM core compiled and instantiated');
+  return core;
 }
 
 async function readBundledWasm(): Promise<BufferSource> {

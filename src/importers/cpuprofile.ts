@@ -6,6 +6,7 @@ import type { ByteSource } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { readRange } from '../core/source.js';
 import { InputError, type Profile } from '../model.js';
+import { mark } from '../core/timing.js';
 import { beginTables, readTables, type Tree } from './tables.js';
 import { FrameTable } from './frames.js';
 import { describeByte, parseValue, type JsonValue } from './json-scan.js';
@@ -40,6 +41,7 @@ export async function importCpuProfile(
     ? await readNodes(source, keys.get('nodes')!)
     : flattenHead(await parseValue(source, 'head', keys.get('head')!), name);
   const tree = buildTree(nodes, name);
+  mark('nodes: parse and tree');
 
   const c = core.exports;
   const maxId = nodes.reduce((m, n) => Math.max(m, n.id), 0);
@@ -56,8 +58,10 @@ export async function importCpuProfile(
   c.pairBegin(timestamps ? 1 : 0, startTime, endTime);
   await streamPairs(source, core, arrayOf(keys, 'samples', name), arrayOf(keys, timesKey, name), timesKey, timestamps);
   c.pairFinish();
-
-  return readTables(core, tree, { source: name, format: 'V8 CPU profile', startUs: startTime, endUs: endTime });
+  mark('pass 2: samples and time deltas');
+  const profile = readTables(core, tree, { source: name, format: 'V8 CPU profile', startUs: startTime, endUs: endTime });
+  mark('tables read');
+  return profile;
 }
 
 async function readNodes(source: ByteSource, value: JsonValue): Promise<RawNode[]> {

@@ -12,7 +12,7 @@
 // are taken from it as the frame's file and line.
 //
 // The samples have no timestamps: 1 sample = 1 ms, and each line's samples follow the previous
-// line's (time = running sum of the counts), which the format string says.
+// line's (time = running sum of the counts), which the format string says; Profile.timeOrder 'none'.
 //
 // Waiting frames. A profiler that samples off-CPU time shows where the thread waited; at the leaf:
 //   - the event loop waiting for I/O or timers is idle time: `select`, `poll`, `epoll_wait`,
@@ -25,7 +25,7 @@ import type { ByteSource } from '../core/source.js';
 import { readFully } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { InputError, type FrameKind, type Profile } from '../model.js';
-import { frameKind, type FrameTable } from './frames.js';
+import { frameKind, PYTHON_LIBRARY, type FrameTable } from './frames.js';
 import { ProfileBuilder } from './tables.js';
 
 /** Leaf frames (by name, without the ` (file:line)` part) in which the thread waits. */
@@ -64,9 +64,6 @@ export function internForeign(
   frame.kind = foreignKind(frame.name, file, noFile);
   return index;
 }
-
-/** Python's standard library and installed packages. */
-const PYTHON_LIBRARY = /(^|[\\/])((site|dist)-packages|lib[\\/]python\d[\d.]*)[\\/]/;
 
 function foreignKind(name: string, file: string, noFile: FrameKind): FrameKind {
   if (file === '') {
@@ -177,12 +174,14 @@ export async function importFolded(source: ByteSource, core: Core): Promise<Prof
     throw new InputError(`${name}: no folded stacks (${where})`);
   }
   const skipped = invalid ? `; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped (first: line ${firstInvalid})` : '';
-  return builder.finish(core, {
+  const profile = builder.finish(core, {
     source: name,
     format: `folded stacks (1 sample = 1 ms; ${samples} samples on ${valid} line${valid === 1 ? '' : 's'}${skipped})`,
     startUs: 0,
     endUs: timeUs,
   });
+  profile.timeOrder = 'none';
+  return profile;
 }
 
 /** Calls `onLine` for every line of the source (without its line end), decoding it as a stream. */

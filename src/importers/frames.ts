@@ -10,6 +10,10 @@ const SPECIAL: Record<string, FrameKind> = {
   '(garbage collector)': 'gc',
 };
 
+/** Python's standard library and installed packages. */
+export const PYTHON_LIBRARY = /(^|[\\/])((site|dist)-packages|lib[\\/]python\d[\d.]*)[\\/]/;
+const PYTHON_PACKAGES = /(^|[\\/])(site|dist)-packages[\\/]/;
+
 /** The kind of a frame from its function name and script URL (see SPEC.md, per-line ratios). */
 export function frameKind(name: string, url: string, scriptId = '0'): FrameKind {
   // A script without a URL (eval, the DevTools console) is still the user's JavaScript.
@@ -17,6 +21,8 @@ export function frameKind(name: string, url: string, scriptId = '0'): FrameKind 
   // The recorder's own work is never the program's code.
   if (isCollectorUrl(url)) return 'recorder';
   if (url.startsWith('node:')) return 'internal';
+  // Python source: installed packages are dependencies, the standard library is the runtime's own.
+  if (url.endsWith('.py') && PYTHON_LIBRARY.test(url)) return PYTHON_PACKAGES.test(url) ? 'dependency' : 'internal';
   // WebAssembly has no source file of the user's to point at (in Node it is mostly undici's llhttp).
   if (url.includes('/node_modules/') || url.startsWith('node_modules/') || url.startsWith('wasm://')) return 'dependency';
   // Old Node versions name their own scripts without a scheme: 'internal/timers.js', 'events.js'.

@@ -94,5 +94,6 @@ export async function importHeapProfile(source: ByteSource, core: Core): Promise
   });
   for (let node = 0; node < profile.nodeSamples.length; node++) profile.nodeSamples[node] = counts[node] ?? 0;
   profile.unit = 'bytes';
+  profile.timeOrder = 'none';
   return profile;
 }

@@ -11,7 +11,7 @@ import { scanTopLevel, TopLevelArray } from './json-scan.js';
 import { importPprof } from './pprof.js';
 import { importScalene, isScalene } from './scalene.js';
 import { importSpeedscope, isSpeedscope } from './speedscope.js';
-import { importTraceEvents } from './trace-events.js';
+import { importTraceEvents } from './trace-events/index.js';
 
 export async function importProfile(source: ByteSource, core: Core, options: ImportOptions = {}): Promise<Profile> {
   if (source.size === 0) throw new InputError(`${source.name}: empty file`);

@@ -5,6 +5,7 @@ import type { Core } from '../core/wasm.js';
 import type { ByteSource } from '../core/source.js';
 import { readFully, readRange } from '../core/source.js';
 import { InputError } from '../model.js';
+import { mark } from '../core/timing.js';
 
 export interface JsonValue {
   start: number;
@@ -34,6 +35,7 @@ export async function scanTopLevel(core: Core, source: ByteSource): Promise<Map<
     offset += n;
   }
   const error = c.scanFinish(source.size);
+  mark('pass 1: structural scan');
   if (error) throw scanError(core, source, error);
   const keys = new Map<string, JsonValue>();
   const decoder = new TextDecoder();

@@ -12,8 +12,8 @@
 // the one asked for. Time types become ms; bytes and counts stay in their unit (Profile.unit), the
 // detectors then stay silent. The samples have no timestamps: they are added up by stack as they
 // stream past (pprof-stream.ts), and each stack's sum follows the previous one's on the "time" axis,
-// in the order the stacks first appear. Labels are kept for one choice: `--thread` keeps the samples
-// whose thread label names that thread.
+// in the order the stacks first appear (Profile.timeOrder 'none'). Labels are kept for one choice:
+// `--thread` keeps the samples whose thread label names that thread.
 //
 // Samples may come before the locations, functions and strings they name (Go writes them first), so
 // all of those are resolved once the stream has ended.
@@ -316,6 +316,7 @@ function buildProfile(p: PprofParts, stacks: StackTable, name: string, core: Cor
   const profile = builder.finish(core, { source: name, format: `pprof (${parts.join(', ')})`, startUs: 0, endUs: timeUs });
   for (let node = 0; node < profile.nodeSamples.length; node++) profile.nodeSamples[node] = sampleCounts[node] ?? 0;
   if (valueUnit !== 'ms') profile.unit = valueUnit;
+  profile.timeOrder = 'none';
   return profile;
 }
 

@@ -29,21 +29,27 @@ export function readTables(core: Core, tree: Tree, meta: { source: string; forma
   const c = core.exports;
   const n = tree.nodeParent.length;
   const count = c.timelineCount();
-  const toMs = (a: Float64Array) => a.map((us) => us / 1000);
+  // One copy per table, divided on the way (the core's tables are reused by the next profile).
+  const toMs = (ptr: number, count: number) => {
+    const us = new Float64Array(c.memory.buffer, ptr, count);
+    const ms = new Float64Array(count);
+    for (let i = 0; i < count; i++) ms[i] = us[i] / 1000;
+    return ms;
+  };
   return {
     source: meta.source,
     format: meta.format,
     frames: tree.frames,
     nodeParent: tree.nodeParent,
     nodeFrame: tree.nodeFrame,
-    nodeSelfMs: toMs(core.f64(c.nodeSelfPtr(), n)),
+    nodeSelfMs: toMs(c.nodeSelfPtr(), n),
     nodeSamples: core.f64(c.nodeSamplesPtr(), n),
     nodeLineTicks: tree.lineTicks,
     timeline: {
       count,
-      start: toMs(core.f64(c.timelineStartPtr(), count)),
-      duration: toMs(core.f64(c.timelineDurationPtr(), count)),
-      idle: toMs(core.f64(c.timelineIdlePtr(), count)),
+      start: toMs(c.timelineStartPtr(), count),
+      duration: toMs(c.timelineDurationPtr(), count),
+      idle: toMs(c.timelineIdlePtr(), count),
       node: core.i32(c.timelineNodePtr(), count),
       resolutionMs: c.timelineResolution() / 1000,
     },

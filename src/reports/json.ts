@@ -3,8 +3,10 @@
 // Added: `unit` ("ms", "bytes" or "count": what the profile's values measure). A profile of bytes
 // or counts (a heap profile, a pprof sample type that is not time) has no time: its `...Ms` fields
 // are 0, and `self` on every line and in the totals holds the value in that unit.
+// Added: `timeOrder` ("real" or "none"): "none" for a format that keeps totals per stack only
+// (pprof, folded stacks), whose findings never rest on the order of samples (src/analysis/untimed.ts).
 
-import { unitOf, type Analysis, type Finding, type LineStat, type Totals, type ValueUnit } from '../model.js';
+import { timeOrderOf, unitOf, type Analysis, type Finding, type LineStat, type TimeOrder, type Totals, type ValueUnit } from '../model.js';
 
 export interface JsonReport {
   findings: Finding[];
@@ -12,6 +14,8 @@ export interface JsonReport {
   totals: Totals & { self?: number };
   /** Absent in reports written before it was added: "ms". */
   unit?: ValueUnit;
+  /** Absent in reports written before it was added: "real". */
+  timeOrder?: TimeOrder;
 }
 
 /** Milliseconds to the microsecond: the profiles' own resolution. */
@@ -44,5 +48,6 @@ export function jsonReport(analysis: Analysis): JsonReport {
       ...(time ? {} : { self: round(totals.wallMs) }),
     },
     unit,
+    timeOrder: timeOrderOf(analysis.profile),
   };
 }

@@ -3,7 +3,7 @@
 // different glyph per share).
 
 import { relative, isAbsolute } from 'node:path';
-import { unitOf, type Analysis, type Finding, type LineStat, type ValueUnit } from '../model.js';
+import { timeOrderOf, unitOf, type Analysis, type Finding, type LineStat, type ValueUnit } from '../model.js';
 
 export interface TerminalOptions {
   top: number;
@@ -33,6 +33,10 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
       `${paint(COLOR.idle, GLYPH.idle)} idle ${ms(totals.idleMs)} ${pct(totals.idleMs)}`,
   );
   out.push(bar(totals.userMs, totals.systemMs, totals.idleMs, wall, width - 2, paint));
+  if (timeOrderOf(profile) === 'none') {
+    out.push(paint(COLOR.dim, 'no time order: this format keeps totals per stack, so findings rest on shares,'));
+    out.push(paint(COLOR.dim, 'never on how long one call ran nor on the order of waits'));
+  }
   out.push('');
 
   if (analysis.findings.length) {
@@ -75,14 +79,14 @@ function selfValues(analysis: Analysis, unit: ValueUnit, options: TerminalOption
   return out;
 }
 
-function bytes(value: number): string {
+export function bytes(value: number): string {
   if (value < 1024) return `${Math.round(value)} B`;
   if (value < 1 << 20) return `${(value / 1024).toFixed(1)} kB`;
   if (value < 1 << 30) return `${(value / (1 << 20)).toFixed(1)} MB`;
   return `${(value / (1 << 30)).toFixed(2)} GB`;
 }
 
-function count(value: number): string {
+export function count(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 

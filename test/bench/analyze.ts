@@ -3,6 +3,7 @@
 // Env: BENCH_QUICK=1 skips the big file; BENCH_BIG_SAMPLES sets its sample count.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATOR_VERSION, generateProfile } from './generate.js';
@@ -15,14 +16,15 @@ const RUNS = 3;
 const MIN_FREE = 6e9; // the big file plus headroom for everything else on the disk
 
 interface Input { path: string; bytes: number; samples: number }
-interface Run { wallS: number; rssMB: number; code: number | null; err: string }
+interface Run { wallS: number; cpuS: number; rssMB: number; code: number | null; err: string }
 interface Row { input: Input; tool: string; runs: Run[]; note?: string }
 
-/** Runs `node ...args` with stdout discarded; wall time and the child's peak RSS. */
+/** Runs `node ...args` with stdout discarded; wall time, the child's CPU time (user + system) and peak RSS. */
 function measure(args: string[]): Promise<Run> {
-  // GNU time reports the child's ru_maxrss exactly; polling VmHWM is the fallback without it.
+  // GNU time reports the child's ru_maxrss and CPU time exactly; polling VmHWM is the fallback
+  // without it (CPU time then unknown: NaN). CPU time is what a loaded, shared machine distorts least.
   const viaTime = existsSync('/usr/bin/time');
-  const [cmd, argv] = viaTime ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
+  const [cmd, argv] = viaTime ? ['/usr/bin/time', ['-f', '%U %S %M', process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
   const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -41,11 +43,16 @@ function measure(args: string[]): Promise<Run> {
       const wallS = (performance.now() - t0) / 1000;
       clearInterval(poll);
       const lines = stderr.trimEnd().split('\n');
-      if (viaTime) hwmKB = Number(lines.pop()) || 0;
+      let cpuS = NaN;
+      if (viaTime) {
+        const [user, system, kb] = (lines.pop() ?? '').split(' ').map(Number);
+        hwmKB = kb || 0;
+        cpuS = user + system;
+      }
       const err = lines.find((l) => l.trim() && !/^Command (exited|terminated)/.test(l)) ?? '';
-      done({ wallS, rssMB: hwmKB / 1024, code, err });
+      done({ wallS, cpuS, rssMB: hwmKB / 1024, code, err });
     });
-    child.on('error', (e) => done({ wallS: 0, rssMB: 0, code: -1, err: e.message }));
+    child.on('error', (e) => done({ wallS: 0, cpuS: NaN, rssMB: 0, code: -1, err: e.message }));
   });
 }
 
@@ -94,8 +101,8 @@ const fmt = (n: number, digits = 1): string => n.toLocaleString('en-US', { maxim
 
 function table(rows: Row[]): string {
   const out = [
-    '| file | size MB | samples | tool | wall s (median of 3) | 1st run s | MB/s | samples/s | peak RSS MB | throughput vs baseline |',
-    '|---|--:|--:|---|--:|--:|--:|--:|--:|--:|',
+    '| file | size MB | samples | tool | wall s (median of 3) | 1st run s | CPU s (median) | MB/s | samples/s | peak RSS MB | throughput vs baseline |',
+    '|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const row of rows) {
     const { input } = row;
@@ -103,13 +110,13 @@ function table(rows: Row[]): string {
     if (row.note || !ok(row)) {
       const last = row.runs.at(-1);
       const why = row.note ?? `exit ${last?.code}: ${last?.err || '(no stderr)'}`;
-      out.push(`${head} ${why.replaceAll('|', '\\|')} | | | | | |`);
+      out.push(`${head} ${why.replaceAll('|', '\\|')} | | | | | | |`);
       continue;
     }
     const wall = median(row.runs.map((r) => r.wallS));
     const base = rows.find((r) => r.input === input && r.tool === 'baseline' && ok(r));
     const ratio = base ? `${fmt(mbps(row) / mbps(base))}x` : 'n/a';
-    out.push(`${head} ${fmt(wall, 2)} | ${fmt(row.runs[0].wallS, 2)} | ${fmt(mbps(row))} | `
+    out.push(`${head} ${fmt(wall, 2)} | ${fmt(row.runs[0].wallS, 2)} | ${fmt(median(row.runs.map((r) => r.cpuS)), 2)} | ${fmt(mbps(row))} | `
       + `${fmt(input.samples / wall, 0)} | ${fmt(peak(row))} | ${ratio} |`);
   }
   return out.join('\n');
@@ -132,7 +139,12 @@ async function main(): Promise<void> {
       : { input, tool: 'baseline', runs: [], note: 'n/a (string limit)' });
   }
 
+  // The floor under any command line: starting Node and doing nothing, in the same run.
+  const floor = await bench({ path: 'node -e 0', bytes: 0, samples: 0 }, 'startup', ['-e', '0']);
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+
   console.log(table(rows));
+  console.log(`\nLoad average at the end (1, 5, 15 min): ${load} on ${availableParallelism()} cores.`);
   const find = (input: Input | string, tool: string): Row | undefined => rows.find((r) => r.input === input && r.tool === tool);
   const [small, smallBase, big] = [find(inputs[0], 'loopscope'), find(inputs[0], 'baseline'), find(inputs[1], 'loopscope')];
   const measured = rows.filter((r) => r.tool === 'loopscope' && ok(r));
@@ -141,6 +153,14 @@ async function main(): Promise<void> {
   if (small && ok(small) && smallBase && ok(smallBase)) {
     const x = mbps(small) / mbps(smallBase);
     lines.push(`- throughput >= 10x baseline on the 90 MB file: ${fmt(x)}x ${verdict(x >= 10)}`);
+    const cpu = (row: Row) => median(row.runs.map((r) => r.cpuS));
+    if (!Number.isNaN(cpu(small))) lines.push(`  (in CPU time, which a loaded machine distorts less: ${fmt(cpu(smallBase) / cpu(small))}x)`);
+    if (ok(floor)) {
+      const baseWall = median(smallBase.runs.map((r) => r.wallS));
+      const startup = median(floor.runs.map((r) => r.wallS));
+      lines.push(`  (10x means ${fmt(baseWall / 10, 3)} s for the whole process; \`node -e 0\` alone takes ${fmt(startup, 3)} s here,`
+        + ` leaving ${fmt(baseWall / 10 - startup, 3)} s for reading, parsing and analysing ${fmt(small.input.bytes / 1e6)} MB)`);
+    }
   } else lines.push('- throughput >= 10x baseline on the 90 MB file: not measured');
   if (measured.length) {
     const rss = Math.max(...measured.map(peak));

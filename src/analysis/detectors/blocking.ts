@@ -5,9 +5,9 @@
 // process), how late the loop's timers ran because of it, and whether the stretch was one call
 // or many short tasks (then it is starvation or context switching, not one call to blame).
 
-import type { Finding } from '../../model.js';
+import type { Finding, Profile } from '../../model.js';
 import { round } from '../../reports/json.js';
-import { callLine, cpuWindow, manyShortTasks } from '../recorded.js';
+import { callLine, cpuWindow, isPythonFile, manyShortSteps, manyShortTasks } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Site } from '../timeline.js';
 import type { Detector } from './index.js';
@@ -30,6 +30,16 @@ interface Culprit {
 /** Node's synchronous APIs that wait for I/O or for a child process (off the CPU while they wait). */
 const CHILD = /^(execSync|execFileSync|spawnSync)$/;
 
+/** Python's synchronous sleeps and waits for a child process, by the native call's name. */
+const PY_SLEEP = /(^|\.)sleep$/;
+const PY_CHILD = /(^|\.)(check_call|check_output|communicate|system|getoutput|getstatusoutput|Popen\.wait)$|^subprocess\./;
+
+/**
+ * asyncio's loop is Python code under the line that starts it: its own work between callbacks
+ * (the timer heap, the selector, finishing tasks) is charged to `asyncio.run(...)`, not a call to blame.
+ */
+const PY_LOOP_ENTRY = new Set(['run', 'run_until_complete', 'run_forever', 'Runner.run', 'BaseEventLoop.run_until_complete', 'BaseEventLoop.run_forever']);
+
 type Nature = 'cpu' | 'sleep' | 'io' | 'child' | 'unknown';
 
 export const blocking: Detector = ({ analysis, stretches, tasks, recording, source }) => {
@@ -46,6 +56,7 @@ export const blocking: Detector = ({ analysis, stretches, tasks, recording, sour
     if (profile.frames[profile.nodeFrame[top.site.node]].kind !== 'user') return;
     // Many short callbacks, none long: no single synchronous call to blame.
     if (manyShortTasks(tasks[i], stretch.duration)) return;
+    if (isPythonFile(top.site.file) && (manyShortSteps(tasks[i]) || PY_LOOP_ENTRY.has(top.site.callee ?? ''))) return;
     const key = `${top.site.file}\u0000${top.site.line}\u0000${top.site.function}`;
     let c = culprits.get(key);
     if (!c) {
@@ -73,15 +84,18 @@ export const blocking: Detector = ({ analysis, stretches, tasks, recording, sour
       (warning && c.blockedMs >= THRESHOLDS.blockingCriticalShare * totals.wallMs);
     const asleepShare = c.measuredMs > 0 ? c.asleepMs / c.measuredMs : NaN;
     const callee = c.site.callee;
+    const python = isPythonFile(c.site.file);
     const nature: Nature = Number.isNaN(asleepShare)
       ? 'unknown'
       : asleepShare < THRESHOLDS.offCpuShare
         ? 'cpu'
-        : callee && CHILD.test(callee)
-          ? 'child'
-          : callee && (/Sync$/.test(callee) || c.systemMs > 0.5 * c.blockedMs)
-            ? 'io'
-            : 'sleep';
+        : python
+          ? callee && PY_SLEEP.test(callee) ? 'sleep' : callee && PY_CHILD.test(callee) ? 'child' : 'io'
+          : callee && CHILD.test(callee)
+            ? 'child'
+            : callee && (/Sync$/.test(callee) || c.systemMs > 0.5 * c.blockedMs)
+              ? 'io'
+              : 'sleep';
     // V8 names no call-site line for a caller: find the call in the source when it can be read.
     const start = profile.frames[profile.nodeFrame[c.site.node]].line;
     const call = callee ? callLine(source, c.site.file, start, callee) : null;
@@ -115,7 +129,7 @@ export const blocking: Detector = ({ analysis, stretches, tasks, recording, sour
       },
       impactMs: round(c.blockedMs),
       evidence,
-      suggestion: suggestion(c, what, nature),
+      suggestion: python ? pythonSuggestion(c, what, nature, calleeNative(profile, c.site)) : suggestion(c, what, nature),
       during: c.during,
     };
   });
@@ -126,6 +140,40 @@ function title(what: string, nature: Nature): string {
   if (nature === 'io') return `${what} waits for I/O synchronously and blocks the event loop`;
   if (nature === 'child') return `${what} waits for a child process and blocks the event loop`;
   return `${what} blocks the event loop`;
+}
+
+/** The charged frame called a native function (the Python recorder's leaf for a call into C). */
+function calleeNative(profile: Profile, site: Site): boolean {
+  for (let i = 0; i < profile.nodeParent.length; i++) {
+    if (profile.nodeParent[i] !== site.node) continue;
+    const frame = profile.frames[profile.nodeFrame[i]];
+    if (frame.name === site.callee) return frame.kind === 'native';
+  }
+  return false;
+}
+
+/** The asyncio remedies, for a culprit in Python code. */
+function pythonSuggestion(c: Culprit, what: string, nature: Nature, native: boolean): string {
+  const longest = `${Math.round(c.longestMs)} ms`;
+  const late = c.lateMs >= THRESHOLDS.blockingStretchMs ? ` Timers due meanwhile ran up to ${Math.round(c.lateMs)} ms late.` : '';
+  const off = c.measuredMs > 0 ? ` The thread was off the CPU for ${Math.round((100 * c.asleepMs) / c.measuredMs)}% of it.` : '';
+  if (nature === 'sleep') {
+    return `${what} holds the event loop for up to ${longest} without computing anything.${off}${late} Use \`await asyncio.sleep(...)\`, or run the blocking call in a thread: \`await asyncio.to_thread(${what}, ...)\` (loop.run_in_executor before Python 3.9).`;
+  }
+  if (nature === 'child') {
+    return `${what} holds the event loop for up to ${longest} while a child process runs.${off}${late} Use asyncio.create_subprocess_exec and await proc.communicate(), or \`await asyncio.to_thread(${what}, ...)\`.`;
+  }
+  if (nature === 'io') {
+    return `${what} waits for I/O on the event loop for up to ${longest} at a time.${off}${late} Use an asyncio API (asyncio.open_connection, an async client), or \`await asyncio.to_thread(${what}, ...)\`.`;
+  }
+  if (native) {
+    return `${what} computes in native code for up to ${longest} on the event loop.${off}${late} Run it in a thread: \`await asyncio.to_thread(${what}, ...)\` (a call that releases the GIL, as hashlib and zlib do, runs in parallel there), or in a ProcessPoolExecutor via loop.run_in_executor.`;
+  }
+  return (
+    `${c.site.function} computes in Python for up to ${longest} without yielding to the event loop.${off}${late} Move the work to a process pool ` +
+    `(\`await loop.run_in_executor(ProcessPoolExecutor(), ...)\`: threads do not run Python code in parallel under the GIL), ` +
+    `or split it into chunks with \`await asyncio.sleep(0)\` between them.`
+  );
 }
 
 function suggestion(c: Culprit, what: string, nature: Nature): string {

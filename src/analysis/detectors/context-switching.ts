@@ -13,7 +13,7 @@ import type { Finding, Profile } from '../../model.js';
 import type { AsyncResources, AsyncTrace, TraceSite } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
 import { mainLine } from '../ratios.js';
-import { callLine, cpuWindow, isUserSite, rowOf, starvedStretches } from '../recorded.js';
+import { callLine, cpuWindow, isPythonFile, isUserSite, rowOf, starvedStretches } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Detector, Evidence } from './index.js';
 
@@ -119,7 +119,8 @@ function fromTrace(evidence: Evidence, trace: AsyncTrace, { busy, machinery, gc,
   // Everything but the program's own JavaScript: scheduling, promise bookkeeping, GC.
   const overhead = busy - user;
   const overheadShare = overhead / busy;
-  if (tasks < THRESHOLDS.switchingMinTasks || rate < THRESHOLDS.switchingMinRate) return [];
+  const python = typeof trace.metadata.raw.python === 'string';
+  if (tasks < THRESHOLDS.switchingMinTasks || rate < (python ? THRESHOLDS.switchingMinRatePython : THRESHOLDS.switchingMinRate)) return [];
   if (overheadShare < THRESHOLDS.switchingOverheadShare) return [];
   // Per site: resources created (weighted) and callbacks run (weighted).
   const bySite = new Map<number, number>();
@@ -129,7 +130,8 @@ function fromTrace(evidence: Evidence, trace: AsyncTrace, { busy, machinery, gc,
     const site = res.site[r];
     if (!isUserSite(res, site)) continue;
     bySite.set(site, (bySite.get(site) ?? 0) + w);
-    if (res.callbacks[r]) resumed.set(site, (resumed.get(site) ?? 0) + w * res.callbacks[r]);
+    // A Python task's first step only starts it: the task function is where its awaits resume.
+    if (res.callbacks[r] && res.types[res.type[r]] !== 'Task') resumed.set(site, (resumed.get(site) ?? 0) + w * res.callbacks[r]);
   }
   const top = (m: Map<number, number>, skip?: (site: number) => boolean) =>
     [...m].filter(([site]) => !skip?.(site)).sort((a, b) => b[1] - a[1])[0];
@@ -172,8 +174,11 @@ function fromTrace(evidence: Evidence, trace: AsyncTrace, { busy, machinery, gc,
       suggestion:
         `${created} async resources were created and ${callbacks} callbacks ran (${Math.round(rate / 1000)}k per busy second); ` +
         `${doer} about ${perTaskUs < 1 ? perTaskUs.toFixed(2) : Math.round(perTaskUs)} µs of its own work per task, while scheduling, ` +
-        `promise bookkeeping and garbage collection took ${Math.round(100 * overheadShare)}% of the busy time. Batch the work: process items in chunks ` +
-        `inside one task, make per-item functions synchronous, or bound the number of tasks in flight.`,
+        `promise bookkeeping and garbage collection took ${Math.round(100 * overheadShare)}% of the busy time. ` +
+        (isPythonFile(site.file)
+          ? `Batch the work: handle items in chunks inside a few tasks, make per-item coroutines plain functions, ` +
+            `or bound the tasks in flight (an asyncio.Semaphore, a few worker tasks reading an asyncio.Queue) instead of one asyncio.gather of them all.`
+          : `Batch the work: process items in chunks inside one task, make per-item functions synchronous, or bound the number of tasks in flight.`),
     },
   ];
 }

@@ -9,7 +9,8 @@ import type { RecordingEvidence, SourceLookup } from '../../recording/model.js';
 import { stretchTasks, type StretchTasks } from '../recorded.js';
 import type { Attribution } from '../ratios.js';
 import { THRESHOLDS } from '../thresholds.js';
-import { loopPhases, type Gap, type Stretch } from '../timeline.js';
+import type { Gap, Stretch } from '../timeline.js';
+import { blockingByShare, phasesOf } from '../untimed.js';
 import { blocking } from './blocking.js';
 import { contextSwitching } from './context-switching.js';
 import { memory } from './memory.js';
@@ -19,7 +20,7 @@ import { starvation } from './starvation.js';
 export interface Evidence {
   analysis: Analysis;
   attribution: Attribution;
-  /** The main thread's busy stretches and idle gaps, in time order. */
+  /** The main thread's busy stretches and idle gaps, in time order; none for a profile without a time order (src/analysis/untimed.ts). */
   stretches: Stretch[];
   gaps: Gap[];
   /** What a `collect` recording adds; absent for a bare CPU profile. */
@@ -32,7 +33,7 @@ export interface Evidence {
 
 export type Detector = (evidence: Evidence) => Finding[];
 
-const DETECTORS: Detector[] = [blocking, sequential, contextSwitching, starvation, memory];
+const DETECTORS: Detector[] = [blocking, sequential, contextSwitching, starvation, memory, blockingByShare];
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
@@ -42,7 +43,8 @@ const weight = (f: Finding) => f.impactMs ?? -1 / (1 + (f.impactBytes ?? 0));
 export function detect(analysis: Analysis, attribution: Attribution, recording?: RecordingEvidence, source?: SourceLookup): Finding[] {
   // Every detector reads time: a profile of bytes or counts (heap, allocation counts) has none.
   if (unitOf(analysis.profile) !== 'ms') return [];
-  const phases = loopPhases(analysis.profile, attribution);
+  // A profile without a time order has no stretches or gaps: see src/analysis/untimed.ts.
+  const phases = phasesOf(analysis.profile, attribution);
   const tasks = recording?.trace
     ? stretchTasks(recording.trace, phases.stretches, THRESHOLDS.blockingStretchMs)
     : phases.stretches.map(() => null);

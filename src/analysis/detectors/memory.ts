@@ -14,7 +14,7 @@ import type { Finding, Profile } from '../../model.js';
 import type { AsyncTrace, HeapSummary, SourceLookup } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
 import { mainLine, type Attribution } from '../ratios.js';
-import { callLine, isUserSite, waitOf } from '../recorded.js';
+import { callLine, isAwaitType, isPythonFile, isUserSite, waitOf } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Detector } from './index.js';
 
@@ -23,6 +23,9 @@ const ALLOCATING = new Set(['alloc', 'allocUnsafe', 'allocUnsafeSlow', 'from', '
 /** An allocation in source text, for the line before an await. */
 const ALLOCATION_TEXT =
   /\b(Buffer\.(alloc|allocUnsafe|allocUnsafeSlow|from|concat)|readFileSync|readFile|new (ArrayBuffer|SharedArrayBuffer|Array|\w+Array|Map|Set)\b|Array\.from|\.repeat|JSON\.parse|\.fill|\.map|\.split)\s*\(/;
+
+/** The same in Python source: a sequence repeated, a buffer or list built, a file or a body read whole. */
+const PYTHON_ALLOCATION_TEXT = /(\*\s*\(?\s*[\d_]+|\b(bytearray|bytes|list|dict)\(|\.(read|readlines|encode|decode|join|loads|load|tobytes)\()/;
 
 const MB = 1 << 20;
 
@@ -95,7 +98,7 @@ export const memory: Detector = ({ analysis, attribution, recording, source }) =
   for (let i = 1; i < trace.series.gc.length; i += 2) gcMs += trace.series.gc[i];
   const wall = analysis.totals.wallMs;
   const holderSite = holders ? trace.resources.sites[holders.site] : undefined;
-  const what = external ? 'Buffers / ArrayBuffers' : 'JavaScript heap';
+  const what = external ? 'Buffers / ArrayBuffers' : typeof trace.metadata.raw.python === 'string' ? 'resident memory' : 'JavaScript heap';
   const impactBytes = Math.round(concurrency > 1 ? growth - perTask : growth);
   return [
     {
@@ -123,8 +126,8 @@ export const memory: Detector = ({ analysis, attribution, recording, source }) =
       },
       suggestion: concurrent
         ? `${concurrency} tasks were waiting at the same await (line ${holderSite?.line}) while each held about ${fmt(perTask)} allocated here, ` +
-          `${fmt(growth)} in all. Limit how many run at once (a pool of a few), stream the data instead of holding it whole, ` +
-          `or release it (drop the reference) before awaiting.`
+          `${fmt(growth)} in all. Limit how many run at once (${isPythonFile(where.file) ? 'an asyncio.Semaphore, or a few worker tasks reading an asyncio.Queue' : 'a pool of a few'}), stream the data instead of holding it whole, ` +
+          `or release it (${isPythonFile(where.file) ? '`del` it' : 'drop the reference'}) before awaiting.`
         : `The program held ${fmt(growth)} more at its peak than at its lowest (${what}). Stream large data instead of holding it whole, ` +
           `and release references before long awaits.`,
       during: [[m[reached * 6], m[peak * 6]]],
@@ -148,7 +151,8 @@ function pendingAt(trace: AsyncTrace, t: number): { site: number; count: number 
     const wait = waitOf(res, r);
     if (!Number.isNaN(wait) && res.init[r] + wait < t) continue;
     const resumes = res.callbackAfter[r];
-    if (!Number.isNaN(wait) && Number.isNaN(resumes)) continue; // settled without a callback of its own
+    // Settled without a callback of its own (a Python await is resumed by its task's step instead).
+    if (!Number.isNaN(wait) && Number.isNaN(resumes) && res.types[res.type[r]] !== 'await') continue;
     const key = site * 65536 + res.type[r];
     const g = byKey.get(key);
     if (g) g.count += res.weight[r];
@@ -159,7 +163,7 @@ function pendingAt(trace: AsyncTrace, t: number): { site: number; count: number 
   let promise: { site: number; count: number } | null = null;
   let other: { site: number; count: number } | null = null;
   for (const [key, g] of byKey) {
-    if (res.types[key % 65536] === 'PROMISE') {
+    if (isAwaitType(res.types[key % 65536])) {
       if (!promise || g.count > promise.count) promise = g;
     } else if (!other || g.count > other.count) other = g;
   }
@@ -221,10 +225,12 @@ function beforeAwait(trace: AsyncTrace, site: number | undefined, source: Source
   const s = trace.resources.sites[site];
   const lines = source?.lines(s.file);
   if (lines) {
+    const python = isPythonFile(s.file);
     for (let i = s.line - 2; i >= Math.max(0, s.line - 1 - THRESHOLDS.callSearchLines); i--) {
-      const m = ALLOCATION_TEXT.exec(lines[i]);
+      const text = python ? lines[i].replace(/#.*$/, '') : lines[i];
+      const m = (python ? PYTHON_ALLOCATION_TEXT : ALLOCATION_TEXT).exec(text);
       if (m) return { file: s.file, line: i + 1, column: m.index + 1, function: s.function || '(anonymous)', how: 'source: the allocation before the await' };
-      if (/^\s*(async\s+)?function\b|=>\s*\{\s*$/.test(lines[i])) break; // the function's start
+      if (/^\s*(async\s+)?(function|def)\b|=>\s*\{\s*$/.test(lines[i])) break; // the function's start
     }
   }
   return { file: s.file, line: s.line, column: s.column, function: s.function || '(anonymous)', how: 'async-trace: the await the data is held across' };

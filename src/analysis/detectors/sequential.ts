@@ -17,7 +17,7 @@
 import type { Finding } from '../../model.js';
 import type { AsyncTrace } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
-import { idleBetween, isUserSite, operationOf } from '../recorded.js';
+import { idleBetween, isPythonFile, isUserSite, operationOf } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Gap, Site, Stretch } from '../timeline.js';
 import type { Detector, Evidence } from './index.js';
@@ -199,7 +199,10 @@ function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
       suggestion:
         `${count} waits from this line never overlapped (typically ${Math.round(typical)} ms each, ${Math.round(head.waited)} ms in all, ` +
         `${Math.round(100 * share)}% of the run) while the loop sat idle. If they are independent, start them together and await once ` +
-        `(Promise.all, or a pool of a few at a time for many): the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`,
+        (isPythonFile(site.file)
+          ? `(asyncio.gather, or an asyncio.TaskGroup with an asyncio.Semaphore to bound how many run at once)`
+          : `(Promise.all, or a pool of a few at a time for many)`) +
+        `: the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`,
       during: head.starts.map((start, k): [number, number] => [start, head.ends[k]]),
     });
   }
@@ -270,7 +273,7 @@ function fromProfile(evidence: Evidence): Finding[] {
       },
       suggestion:
         `The loop sat idle ${count} times in a row (typically ${Math.round(typical)} ms), waking only briefly in between. ` +
-        `If these awaits are independent, start them together (Promise.all, or a bounded pool) and wait once. ` +
+        `If these awaits are independent, start them together (${isPythonFile(site.file) ? 'asyncio.gather, or a TaskGroup with a semaphore' : 'Promise.all, or a bounded pool'}) and wait once. ` +
         `A CPU profile cannot see what was awaited: record with \`loopscope collect\` to confirm the awaits never overlap.`,
     });
   }

@@ -16,7 +16,7 @@
 import type { Finding } from '../../model.js';
 import type { AsyncTrace } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
-import { isUserSite, starvedStretches } from '../recorded.js';
+import { isPythonFile, isUserSite, starvedStretches } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Detector, Evidence } from './index.js';
 
@@ -159,7 +159,9 @@ function poolStarvation(evidence: Evidence, trace: AsyncTrace): Finding[] {
         ownJobsQueued: own,
         source: 'recording',
       },
-      suggestion: others.length
+      suggestion: isPythonFile(site.file)
+        ? executorSuggestion(culpritJobs.length, meanRun, size, others.length, worst, maxInFlight)
+        : others.length
         ? `${culpritJobs.length} ${types} jobs from this line (about ${Math.round(meanRun)} ms each) kept all ${size} threads of the libuv pool busy, ` +
           `so ${others.length} quick job(s) (${victimTypes}) queued behind them for up to ${Math.round(worst)} ms. Limit how many of these run at once ` +
           `(a small queue, or a semaphore of fewer than ${size}), move them to worker threads, or raise UV_THREADPOOL_SIZE.`
@@ -167,4 +169,14 @@ function poolStarvation(evidence: Evidence, trace: AsyncTrace): Finding[] {
           `libuv pool (up to ${maxInFlight} in flight). If other work needs the pool meanwhile, limit how many run at once or raise UV_THREADPOOL_SIZE.`,
     },
   ];
+}
+
+/** The asyncio remedies when the jobs come from Python's run_in_executor / asyncio.to_thread. */
+function executorSuggestion(jobs: number, meanRun: number, size: number, starved: number, worst: number, inFlight: number): string {
+  const held = `${jobs} jobs from this line (about ${Math.round(meanRun)} ms each) kept all ${size} workers of the loop's default executor busy`;
+  return starved
+    ? `${held}, so ${starved} quick job(s) queued behind them for up to ${Math.round(worst)} ms. Give the long jobs their own executor ` +
+        `(loop.run_in_executor(ThreadPoolExecutor(max_workers=...), ...)), bound them with an asyncio.Semaphore, or make the default executor bigger (loop.set_default_executor).`
+    : `${held} (up to ${inFlight} in flight, queued behind each other). If other work needs the executor meanwhile (asyncio.to_thread, getaddrinfo), ` +
+        `bound these jobs with an asyncio.Semaphore or give them their own ThreadPoolExecutor.`;
 }

@@ -2,10 +2,10 @@
 // ({pid, tid, ts, sf}) whose `sf` names a leaf in the `stackFrames` dictionary ({name, parent}).
 // Each sample lasts until the thread's next one; the last marks the end, as in speedscope.
 
-import type { Core } from '../core/wasm.js';
-import { InputError, type Profile } from '../model.js';
-import { internForeign } from './folded.js';
-import { ProfileBuilder } from './tables.js';
+import type { Core } from '../../core/wasm.js';
+import { InputError, type Profile } from '../../model.js';
+import { internForeign } from '../folded.js';
+import { ProfileBuilder } from '../tables.js';
 
 type Obj = Record<string, unknown>;
 

@@ -13,10 +13,10 @@
 // hold ids that differ in every event); Hermes-style args with a `url` and `line` give it a place.
 // Time between slices, when nothing is open, is (idle): the thread ran nothing that was traced.
 
-import { type Profile } from '../model.js';
-import { internForeign } from './folded.js';
-import { ProfileBuilder } from './tables.js';
-import type { Core } from '../core/wasm.js';
+import { type Profile } from '../../model.js';
+import { internForeign } from '../folded.js';
+import { ProfileBuilder } from '../tables.js';
+import type { Core } from '../../core/wasm.js';
 
 type Obj = Record<string, unknown>;
 

@@ -3,29 +3,39 @@
 // events, or an object whose `traceEvents` holds it. The array form may lack its closing ']'.
 //
 // One thread becomes the profile:
-//   - pass 1 reads every event once (trace-events-reader.ts) and keeps only what is small: thread
-//     and process names, the stack nodes of embedded CPU profiles and where their chunks lie, and a
-//     count of each thread's duration events;
+//   - pass 1 reads every event once (reader.ts) and keeps only what is small: thread and process
+//     names, the stack nodes of embedded CPU profiles and where their chunks' samples lie, and a
+//     count of each thread's duration events; only metadata and profile events are parsed, the
+//     others are told apart by the bytes of their "ph", "name", "pid" and "tid";
 //   - the thread: `--thread` (a name, a tid, or pid:tid), else the main thread: threads with
 //     samples (an embedded CPU profile, or the format's own `samples`) before the others; within
 //     each group the thread named CrRendererMain, JavaScriptMainThread (Node) or main (loopscope's
 //     collector), else the one with the most samples, then the most duration events;
 //   - pass 2: a CPU profile's samples go through the core like a .cpuprofile's (V8's (idle),
-//     (program) and (garbage collector) keep their meaning, trace-events-cpu.ts); `samples` with
-//     `stackFrames` are read again (trace-events-samples.ts), as are the duration events of a
-//     thread that has nothing else (trace-events-slices.ts).
+//     (program) and (garbage collector) keep their meaning, cpu.ts); `samples` with `stackFrames`
+//     are read again (samples.ts), as are the duration events of a thread that has nothing else
+//     (slices.ts).
 
-import type { ByteSource } from '../core/source.js';
-import { readFully } from '../core/source.js';
-import type { Core } from '../core/wasm.js';
-import { InputError, type ImportOptions, type Profile } from '../model.js';
-import { parseValue, type JsonValue } from './json-scan.js';
-import { chunkWithoutBulk, EmbeddedProfile, importEmbeddedProfile } from './trace-events-cpu.js';
-import { parseEvent, readEvents, type EventArray, type ReadSummary } from './trace-events-reader.js';
-import { StackSamples } from './trace-events-samples.js';
-import { SliceEvents } from './trace-events-slices.js';
+import type { ByteSource } from '../../core/source.js';
+import { readFully } from '../../core/source.js';
+import type { Core } from '../../core/wasm.js';
+import { InputError, type ImportOptions, type Profile } from '../../model.js';
+import { parseValue, type JsonValue } from '../json-scan.js';
+import { EmbeddedProfile, importEmbeddedProfile } from './cpu.js';
+import { ID, jsonBytes, NAME, PID, readEvents, TID, type EventArray, type ReadSummary, type TraceEvent } from './reader.js';
+import { StackSamples } from './samples.js';
+import { SliceEvents } from './slices.js';
 
 type Obj = Record<string, unknown>;
+
+// Phases (the first character of "ph") and the names of the CPU profile's events.
+const B = 0x42;
+const E = 0x45;
+const X = 0x58;
+const M = 0x4d;
+const PROFILE = jsonBytes('Profile');
+const PROFILE_CHUNK = jsonBytes('ProfileChunk');
+const CPU_PROFILE = jsonBytes('CpuProfile');
 
 /** Thread names that mean "the program's main thread", best first. */
 const MAIN_THREAD_NAMES = ['CrRendererMain', 'JavaScriptMainThread', 'main'];
@@ -81,18 +91,16 @@ export async function importTraceEvents(
   if (thread.sampled > 0 && samplesArray) {
     const stackFrames = (await parseValue(source, 'stackFrames', keys!.get('stackFrames')!)) as Record<string, unknown>;
     const samples = new StackSamples(stackFrames, name);
-    await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
-      const value = parseEvent(name, text, start);
-      if (isOnThread(value, thread)) samples.add(value as Obj);
+    await readEvents(source, core, samplesArray, (event) => {
+      if (isOnThread(event, thread)) samples.add(event.parse() as Obj);
     });
     return samples.finish(core, `Chrome trace, samples of thread ${label}${note}`);
   }
   const slices = new SliceEvents();
-  await readEvents(source, array, core.windowBytes, (text, start) => {
-    // Only B, E and X events matter now: the others are not parsed again.
-    if (!/"ph"\s*:\s*"[BEX]"/.test(text)) return;
-    const value = parseEvent(name, text, start);
-    if (isOnThread(value, thread)) slices.add(value as Obj);
+  await readEvents(source, core, array, (event) => {
+    // Only the thread's B, E and X events matter now: the others are not parsed again.
+    const ph = event.phase();
+    if ((ph === B || ph === E || ph === X) && isOnThread(event, thread)) slices.add(event.parse() as Obj);
   });
   return slices.finish(core, name, `Chrome trace, duration events of thread ${label}${note}`);
 }
@@ -104,53 +112,58 @@ async function takeInventory(source: ByteSource, core: Core, array: EventArray, 
   const processNames = new Map<string, string>();
   const profiles = new Map<string, EmbeddedProfile>();
   let wholeProfiles = 0;
-  const threadOf = (e: Obj): Thread => {
-    const pid = String(e.pid ?? '');
-    const tid = String(e.tid ?? '');
+  const threadAt = (pid: string, tid: string): Thread => {
     const key = `${pid}:${tid}`;
     let thread = threads.get(key);
     if (!thread) threads.set(key, (thread = { key, pid, tid, name: '', slices: 0, sampled: 0 }));
     return thread;
   };
-  const summary = await readEvents(source, array, core.windowBytes, (text, start, end) => {
-    const slice = sliceThread(text);
-    if (slice) {
-      threadOf({ pid: slice.pid, tid: slice.tid }).slices++;
+  const threadOf = (e: Obj) => threadAt(String(e.pid ?? ''), String(e.tid ?? ''));
+  const profileOf = (pid: string, id: string): EmbeddedProfile => {
+    let profile = profiles.get(`${pid}:${id}`);
+    if (!profile) profiles.set(`${pid}:${id}`, (profile = new EmbeddedProfile(id)));
+    return profile;
+  };
+  let [lastPid, lastTid, lastThread] = [-1, -1, undefined as Thread | undefined];
+  const summary = await readEvents(source, core, array, (event) => {
+    const ph = event.phase();
+    if (ph === B || ph === E || ph === X) {
+      // Most events come from the thread of the one before: known by the digits of pid and tid.
+      const pid = event.digits(PID);
+      const tid = event.digits(TID);
+      if (pid < 0 || tid < 0 || pid !== lastPid || tid !== lastTid) {
+        lastThread = threadAt(event.string(PID), event.string(TID));
+        [lastPid, lastTid] = pid < 0 || tid < 0 ? [-1, -1] : [pid, tid];
+      }
+      lastThread!.slices++;
       return;
     }
-    // Large events are CPU profile chunks: parsed here without their samples (see chunkWithoutBulk).
-    const chunk = text.length > 4096 ? chunkWithoutBulk(text) : undefined;
-    const value = chunk ? chunk.event : parseEvent(name, text, start);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
-    const e = value as Obj;
-    const ph = e.ph;
-    const eventName = e.name;
-    if (ph === 'B' || ph === 'E' || ph === 'X') threadOf(e).slices++;
-    else if (ph === 'M') {
+    if (ph === M) {
+      const e = event.parse() as Obj;
       const label = (e.args as Obj | undefined)?.name;
       if (typeof label !== 'string') return;
-      if (eventName === 'thread_name') threadOf(e).name = label;
-      else if (eventName === 'process_name') processNames.set(String(e.pid ?? ''), label);
-    } else if (eventName === 'Profile' || eventName === 'ProfileChunk') {
+      if (e.name === 'thread_name') threadOf(e).name = label;
+      else if (e.name === 'process_name') processNames.set(String(e.pid ?? ''), label);
+    } else if (event.is(NAME, PROFILE_CHUNK)) {
       // A profile is known by its process and id; its chunks come from a profiler thread.
-      const id = `${String(e.pid ?? '')}:${String(e.id ?? '')}`;
-      let profile = profiles.get(id);
-      if (!profile) profiles.set(id, (profile = new EmbeddedProfile(String(e.id ?? ''))));
-      if (eventName === 'Profile') profile.begin(e, threadOf(e).key);
-      else profile.chunk(e, start, end, name, chunk?.samples);
-    } else if (eventName === 'CpuProfile') {
+      const profile = profileOf(event.string(PID), event.string(ID));
+      if (!profile.chunkFromBytes(event, name)) profile.chunk(event.parse() as Obj, event.start, event.end, name);
+    } else if (event.is(NAME, PROFILE)) {
+      const e = event.parse() as Obj;
+      profileOf(String(e.pid ?? ''), String(e.id ?? '')).begin(e, threadOf(e).key);
+    } else if (event.is(NAME, CPU_PROFILE)) {
       const profile = new EmbeddedProfile(`CpuProfile ${wholeProfiles + 1}`);
       profiles.set(`whole:${wholeProfiles++}`, profile);
-      profile.whole(e, start, end, threadOf(e).key, name);
+      const e = event.parse() as Obj;
+      profile.whole(e, event.start, event.end, threadOf(e).key, name);
     }
   });
   // The format's own samples, beside the events (Hermes writes them).
   const samples = keys?.get('samples');
   const samplesArray = samples?.first === '[' && keys?.get('stackFrames')?.first === '{' ? valueArray(samples) : undefined;
   if (samplesArray) {
-    await readEvents(source, samplesArray, core.windowBytes, (text, start) => {
-      const value = parseEvent(name, text, start);
-      if (typeof value === 'object' && value !== null) threadOf(value as Obj).sampled++;
+    await readEvents(source, core, samplesArray, (event) => {
+      threadAt(event.string(PID), event.string(TID)).sampled++;
     });
   }
   if (summary.events === 0 && !samplesArray) throw new InputError(`${name}: Chrome trace events: the event array is empty`);
@@ -162,31 +175,8 @@ async function takeInventory(source: ByteSource, core: Core, array: EventArray, 
   return { threads, processNames, summary, samplesArray, orphan };
 }
 
-const TOP_KEY = /"(ph|pid|tid)"\s*:\s*("(?:[^"\\]*)"|0|-?[1-9]\d{0,14})\s*[,}]/g;
-
-/**
- * A duration event's pid and tid without parsing it (pass 1 only counts these), read from the
- * keys before the first nested value, where a key cannot be part of anything else; undefined when
- * the event is something else or not laid out so plainly (then it is parsed).
- */
-function sliceThread(text: string): { pid: string; tid: string } | undefined {
-  const nested = text.slice(1).search(/[{[]/);
-  const head = nested < 0 ? text : text.slice(0, nested + 1);
-  let ph: string | undefined;
-  let pid: string | undefined;
-  let tid: string | undefined;
-  for (const m of head.matchAll(TOP_KEY)) {
-    const value = m[2].startsWith('"') ? m[2].slice(1, -1) : m[2];
-    if (m[1] === 'ph') ph = value;
-    else if (m[1] === 'pid') pid = value;
-    else tid = value;
-  }
-  return (ph === 'B' || ph === 'E' || ph === 'X') && pid !== undefined && tid !== undefined ? { pid, tid } : undefined;
-}
-
-function isOnThread(value: unknown, thread: Thread): boolean {
-  const e = value as Obj;
-  return typeof e === 'object' && e !== null && String(e.pid ?? '') === thread.pid && String(e.tid ?? '') === thread.tid;
+function isOnThread(event: TraceEvent, thread: Thread): boolean {
+  return event.string(TID) === thread.tid && event.string(PID) === thread.pid;
 }
 
 function valueArray(value: JsonValue): EventArray {

@@ -1,0 +1,67 @@
+// The diagnosis of Python asyncio programs recorded with `loopscope collect -- python3` (the
+// examples in traces/python/): the top finding has the right kind at the `@mark` line, its
+// suggestion names the asyncio remedy, and healthy programs get no warning or critical finding.
+// Timings on a loaded machine decide severities only, never kinds or lines.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Kind } from '../src/model.js';
+import type { JsonReport } from '../src/reports/json.js';
+import { readFileSync } from 'node:fs';
+import { root, runCli, tempDir } from './support.js';
+
+const PYTHON = 'python3';
+
+function markedPythonLine(path: string): number {
+  const i = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.includes('@mark'));
+  if (i < 0) throw new Error(`${path} has no @mark`);
+  return i + 1;
+}
+
+interface Case {
+  program: string;
+  expect: Kind | 'healthy';
+  /** Words the suggestion must hold: the asyncio remedy. */
+  remedy?: RegExp;
+}
+
+const CASES: Case[] = [
+  { program: 'blocking_sleep.py', expect: 'blocking', remedy: /await asyncio\.sleep|asyncio\.to_thread/ },
+  { program: 'blocking_hash.py', expect: 'blocking', remedy: /asyncio\.to_thread\(hashlib\.pbkdf2_hmac/ },
+  { program: 'blocking_cpu.py', expect: 'blocking', remedy: /ProcessPoolExecutor/ },
+  // asyncio runs the timers that fell due at every yield: a task that yields too rarely shows as
+  // the stretches between its yields, each one blocking call to blame.
+  { program: 'starvation_hog.py', expect: 'blocking', remedy: /ProcessPoolExecutor|asyncio\.sleep\(0\)/ },
+  { program: 'sequential_requests.py', expect: 'sequential', remedy: /asyncio\.gather|TaskGroup/ },
+  { program: 'context_switching.py', expect: 'context-switching', remedy: /asyncio\.Semaphore|asyncio\.Queue/ },
+  { program: 'starvation_executor.py', expect: 'starvation', remedy: /executor/ },
+  { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/ },
+  { program: 'healthy_gather.py', expect: 'healthy' },
+  { program: 'healthy_sleep.py', expect: 'healthy' },
+];
+
+for (const c of CASES) {
+  test(`${c.program}: ${c.expect === 'healthy' ? 'no warning or critical finding' : `top finding is ${c.expect} at its @mark line`}`, () => {
+    const program = join(root, 'traces', 'python', c.program);
+    const out = join(tempDir(), 'rec');
+    const r = runCli(['collect', '--out', out, '--', PYTHON, program]);
+    assert.equal(r.code, 0, r.stderr);
+    const a = runCli(['analyze', out, '--json']);
+    assert.equal(a.code, 0, a.stderr);
+    const { findings } = JSON.parse(a.stdout) as JsonReport;
+    const shown = JSON.stringify(findings.map((f) => [f.severity, f.kind, f.location.line, f.title]));
+    if (c.expect === 'healthy') {
+      assert.deepEqual(findings.filter((f) => f.severity !== 'info').map((f) => f.title), [], shown);
+      return;
+    }
+    const top = findings[0];
+    assert.ok(top, 'no finding');
+    assert.equal(top.kind, c.expect, shown);
+    assert.equal(top.location.file, program, shown);
+    assert.equal(top.location.line, markedPythonLine(program), shown);
+    assert.notEqual(top.severity, 'info', shown);
+    if (c.remedy) assert.match(top.suggestion, c.remedy);
+    assert.doesNotMatch(top.suggestion, /Promise\.all|worker thread|setImmediate|UV_THREADPOOL_SIZE/);
+  });
+}
