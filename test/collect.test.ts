@@ -245,7 +245,8 @@ test("execSync('sleep 0.3') shows as about 300 ms off the CPU in the schedstat s
   const last = samples.length - 1;
   const sleeping = ts[last] - ts[0] - (cpu[last] - cpu[0]) - (queue[last] - queue[0]);
   assert.ok(sleeping > 260_000 && sleeping < 450_000, `sleeping ${sleeping / 1000} ms`);
-  // The longest stretch in which the main thread ran less than a tenth of the time.
+  // The longest stretch in which the main thread ran less than a tenth of the time. Starting the
+  // shell and `sleep` is part of execSync's wait, and takes longer on a loaded machine.
   let longest = 0;
   for (let i = 0; i < samples.length; i++) {
     for (let j = i + 1; j < samples.length; j++) {
@@ -253,11 +254,11 @@ test("execSync('sleep 0.3') shows as about 300 ms off the CPU in the schedstat s
       if (cpu[j] - cpu[i] < 0.1 * wall) longest = Math.max(longest, wall);
     }
   }
-  assert.ok(longest > 250_000 && longest < 400_000, `longest off-CPU stretch ${longest / 1000} ms`);
+  assert.ok(longest > 250_000 && longest < 550_000, `longest off-CPU stretch ${longest / 1000} ms`);
 });
 
 test('GC events, memory, loop and activity series are recorded', () => {
-  const r = collect('collect-alloc.mjs', ['150']);
+  const r = collect('collect-alloc.mjs', ['400']); // long enough for several memory samples on a loaded machine
   assert.equal(r.code, 0, r.stderr);
   const { trace, heap } = only(r.out);
   const gc = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'gc');

@@ -1,17 +1,19 @@
 // The browser viewer in a real Chromium, served by `loopscope serve`: a profile chosen, dropped or
 // preloaded runs through the importer, the WASM core and the analysis in a Worker; the page shows
 // the findings, totals and the per-line table, renders trace contents as text only, and opens the
-// flame graph in speedscope's bundled viewer. The server answers nothing outside its own files.
+// flame graph in speedscope's bundled viewer. Profiles of bytes or counts show their unit, and
+// profiles without a time order no timeline. The server answers nothing outside its own files.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { basename, extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { JsonReport } from '../src/reports/json.js';
-import { cli, corpus, root, runCli, tempDir } from './support.js';
+import { bytes, count } from '../src/reports/terminal.js';
+import { cli, corpus, markedLine, programPath, root, runCli, tempDir } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LOGIN = join(root, 'traces', 'login-server.cpuprofile');
@@ -66,6 +68,22 @@ function rawGet(url: string, path: string, host?: string): Promise<{ status: num
     req.on('error', reject);
     req.end();
   });
+}
+
+/** `node --heap-prof` of a program that allocates 37 MB in keep(): returns the profile's path. */
+function recordHeap(): string {
+  const dir = tempDir();
+  const r = spawnSync(process.execPath, ['--heap-prof', '--heap-prof-dir', dir, '--heap-prof-interval', '4096', programPath('heap-alloc.mjs')], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return join(dir, readdirSync(dir).find((f) => f.endsWith('.heapprofile'))!);
+}
+
+function analyzeJson(path: string): JsonReport {
+  const r = runCli(['analyze', '--json', path]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as JsonReport;
 }
 
 async function newPage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
@@ -407,6 +425,119 @@ describe('viewer', { skip }, () => {
     await page.locator('section.totals').waitFor({ timeout: 20_000 });
     assert.match((await page.locator('section.totals').textContent()) ?? '', /wall 1\.50 s.*150 samples/);
     assert.ok((await page.locator('table.lines tbody tr').count()) > 0);
+    // pprof keeps totals per stack: no timeline, and the header and the note say why.
+    assert.equal(await page.locator('.report header .order').textContent(), 'no time order');
+    assert.equal(await page.locator('section.timeline').count(), 0);
+    assert.match((await page.locator('.report .no-timeline').textContent()) ?? '', /this format keeps no time order/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('a heap profile shows bytes per line: the allocating function on top, no time, no timeline', async () => {
+    const path = recordHeap();
+    const expected = analyzeJson(path);
+    assert.equal(expected.unit, 'bytes');
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    // With the program's source, as `analyze` reads it from disk: native callees go to their call lines.
+    await page.locator('#drop').drop({ files: [path, programPath('heap-alloc.mjs')] });
+    await page.locator('table.lines').waitFor({ timeout: 20_000 });
+    const report = page.locator('.report');
+    assert.equal(await report.locator('header .unit').textContent(), 'values in bytes');
+    assert.equal(await report.locator('header .order').textContent(), 'no time order');
+    assert.equal(await report.locator('section.timeline').count(), 0);
+    assert.match((await report.locator('.no-timeline').textContent()) ?? '', /^No timeline: this format keeps no time order/);
+    assert.match((await report.locator('.findings').textContent()) ?? '', /No findings: the values are bytes, not time/);
+    assert.equal(await page.getByRole('status').textContent(), `${basename(path)} analysed: bytes per line`);
+    // The totals: the CLI's bytes, in MB, and no user / system / idle split.
+    const totals = (await report.locator('section.totals').textContent()) ?? '';
+    assert.match(totals, new RegExp(`total ${bytes(expected.totals.self!).replace('.', '\\.')} \\(bytes, not time\\)`));
+    assert.match(totals, /total \d+\.\d MB/);
+    assert.doesNotMatch(totals, /wall|user|system|idle|\bms\b/);
+    // The table: a self column in bytes, keep() on top as in the CLI's report.
+    const table = report.locator('table.lines');
+    assert.deepEqual(await table.locator('thead th').allTextContents(), ['self', 'share', 'samples', 'self (bytes)', 'location', 'function']);
+    const rows = table.locator('tbody tr');
+    const top = expected.lines[0];
+    assert.deepEqual([top.function, top.line], ['keep', markedLine('heap-alloc.mjs')]);
+    assert.equal(await rows.first().locator('td.fn').textContent(), 'keep');
+    assert.equal(await rows.first().locator('td.loc').textContent(), `heap-alloc.mjs:${top.line}`);
+    const topSelf = (await rows.first().locator('td.num').first().textContent()) ?? '';
+    assert.equal(topSelf, bytes(top.self!));
+    assert.match(topSelf, /^\d+\.\d MB$/);
+    assert.equal(await rows.first().locator('.bar').getAttribute('aria-label'), `self ${topSelf}`);
+    assert.doesNotMatch((await table.textContent()) ?? '', /\bms\b/);
+    assert.equal(await rows.count(), Math.min(50, expected.lines.length));
+    // Sorting: by samples (descending), then by self ascending: the smallest line first.
+    await table.locator('th[data-key=samples] button').click();
+    assert.equal(await table.locator('th[data-key=samples]').getAttribute('aria-sort'), 'descending');
+    const samples = (await rows.locator('td.num:nth-child(3)').allTextContents()).map(Number);
+    assert.deepEqual(samples, [...samples].sort((a, b) => b - a));
+    await table.locator('th[data-key=self] button').click();
+    await table.locator('th[data-key=self] button').click();
+    assert.equal(await table.locator('th[data-key=self]').getAttribute('aria-sort'), 'ascending');
+    const least = Math.min(...expected.lines.map((l) => l.self!));
+    assert.equal(await rows.first().locator('td.num').first().textContent(), bytes(least));
+
+    // The flame graph: speedscope gets the export in bytes.
+    const [popup] = await Promise.all([page.context().waitForEvent('page'), report.getByRole('button', { name: 'Open flame graph' }).click()]);
+    const popupErrors: string[] = [];
+    popup.on('pageerror', (e) => popupErrors.push(e.message));
+    await popup.getByText(`${basename(path)}: by stack`).first().waitFor({ timeout: 20_000 });
+    assert.ok((await popup.locator('canvas').count()) > 0, 'the flame graph draws on a canvas');
+    const exported = await popup.evaluate(async () => {
+      const url = new URLSearchParams(location.hash.slice(1)).get('profileURL')!;
+      return (await (await fetch(url)).json()) as { profiles: { unit: string; endValue: number }[] };
+    });
+    assert.deepEqual(exported.profiles.map((p) => [p.unit, p.endValue]), [['bytes', expected.totals.self]]);
+    assert.deepEqual(popupErrors, []);
+    await popup.close();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('folded stacks and a pprof profile of counts: no timeline, values in their unit', async () => {
+    const folded = join(corpus, 'speedscope', 'stackcollapse', 'simple.txt');
+    // Go's sample counts, exported by `analyze --pprof`: a pprof profile whose only type is a count.
+    const counts = join(tempDir(), 'counts.pb.gz');
+    const exported = runCli(['analyze', join(corpus, 'speedscope', 'pprof', 'simple.prof'), '--sample-type', 'samples', '--pprof', counts]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const [foldedReport, countReport] = [analyzeJson(folded), analyzeJson(counts)];
+    assert.equal(foldedReport.timeOrder, 'none');
+    assert.equal(countReport.unit, 'count');
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    await page.locator('#drop').drop({ files: [folded, counts] });
+    await page.locator('.report').nth(1).waitFor({ timeout: 20_000 });
+    const report = (name: string) => page.locator('.report', { has: page.locator('h2', { hasText: name }) });
+
+    // Folded stacks are time (1 sample = 1 ms) without an order: the time columns, no timeline.
+    const f = report('simple.txt');
+    assert.equal(await f.locator('header .order').textContent(), 'no time order');
+    assert.equal(await f.locator('header .unit').count(), 0);
+    assert.equal(await f.locator('section.timeline').count(), 0);
+    assert.equal(
+      await f.locator('.no-timeline').textContent(),
+      'No timeline: this format keeps no time order, only totals per stack. Findings rest on shares, never on how long one call ran.',
+    );
+    assert.match((await f.locator('section.totals').textContent()) ?? '', new RegExp(`wall ${foldedReport.totals.wallMs.toFixed(1)} ms`));
+    assert.deepEqual(await f.locator('table.lines thead th').allTextContents(), ['time', 'share', 'user', 'system', 'idle', 'samples', 'user / system / idle', 'location', 'function']);
+    assert.equal(await f.locator('table.lines tbody tr td.fn').first().textContent(), foldedReport.lines[0].function);
+
+    // Counts: whole numbers, no time anywhere.
+    const c = report('counts.pb.gz');
+    assert.equal(await c.locator('header .unit').textContent(), 'values in counts');
+    assert.equal(await c.locator('header .order').textContent(), 'no time order');
+    assert.equal(await c.locator('section.timeline').count(), 0);
+    assert.equal(await c.locator('.no-timeline').textContent(), 'No timeline: this format keeps no time order, only totals per stack.');
+    assert.match((await c.locator('section.totals').textContent()) ?? '', new RegExp(`total ${count(countReport.totals.self!)} \\(counts, not time\\)`));
+    const rows = c.locator('table.lines tbody tr');
+    assert.deepEqual(
+      await rows.locator('td.num:first-child').allTextContents(),
+      countReport.lines.map((l) => count(l.self!)),
+    );
+    assert.deepEqual(await rows.locator('td.fn').allTextContents(), countReport.lines.map((l) => l.function));
+    assert.doesNotMatch((await c.locator('table.lines').textContent()) ?? '', /\bms\b/);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -10,13 +10,13 @@ import { Session } from 'node:inspector';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { startAsyncTrace, TASK_TYPES, THREADPOOL_TYPES, type AsyncRecord, type AsyncTrace } from './async-trace.js';
+import { MAX_EVERY, startAsyncTrace, TASK_TYPES, THREADPOOL_TYPES, type AsyncRecord, type AsyncTrace } from './async-trace.js';
 import { alignClocks, hrtimeUs, type ClockAlignment } from './clock.js';
 import { fileNames, FORMAT, FORMAT_VERSION, PARENT_ENV, type ProcessRecord } from './format.js';
 import { isCollectorUrl } from './paths.js';
 import { startSchedstat, type SchedstatInfo } from './schedstat.js';
 import { DEFAULT_SERIES, startSeries, type Series } from './series.js';
-import { writeTrace } from './trace-writer.js';
+import { TraceWriter } from './trace-writer.js';
 
 /**
  * Bytes between heap samples. Every sample is a stack capture, and with collected objects kept the
@@ -27,6 +27,11 @@ import { writeTrace } from './trace-writer.js';
 const HEAP_SAMPLING_INTERVAL = 128 * 1024;
 /** The off-CPU sampler reads a /proc file per tick on its own thread: no faster than this. */
 const SCHEDSTAT_MIN_INTERVAL_US = 500;
+/**
+ * Async events written per heartbeat while the program runs (about 1 µs each): a few milliseconds
+ * at most, so that writing never holds the program's own callbacks up for long.
+ */
+const EVENTS_PER_BEAT = 4096;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const ACTIVE = Symbol.for('loopscope.collector.active');
 
@@ -143,10 +148,28 @@ function start({ out, intervalUs }: Config): void {
   const schedstat = startSchedstat(Math.max(intervalUs, SCHEDSTAT_MIN_INTERVAL_US));
   const ownIds = new Set<number>();
   let trace: AsyncTrace | null = null;
+  let writer: TraceWriter | null = null;
+  let writeError: Error | null = null;
+  // Each beat writes the events recorded before the previous beat: by then the recorder's own
+  // resources among them (a GC observer's Immediate) have run and are known as its own.
+  let written = 0;
+  const onBeat = () => {
+    if (!writer || !trace) return;
+    const upTo = written;
+    written = trace.record.events.length;
+    try {
+      writer.writeEvents(upTo, EVENTS_PER_BEAT);
+    } catch (error) {
+      writeError = error as Error;
+      writer.abort();
+      writer = null;
+    }
+  };
   const series = startSeries(
     DEFAULT_SERIES,
     () => trace?.counts() ?? { created: 0, promises: 0, callbacks: 0 },
     ownIds,
+    onBeat,
   );
   // Installed before the hooks are enabled, so that the signal handles are not traced either.
   process.on('exit', (code) => finish(code, null));
@@ -162,6 +185,12 @@ function start({ out, intervalUs }: Config): void {
     process.on(signal, onSignal);
   }
   trace = startAsyncTrace(isCollectorUrl, ownIds);
+  writer = new TraceWriter(join(out, names.trace), {
+    pid,
+    processName: [basename(process.argv[0]), shortPath(process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ').trim(),
+    offsetUs: clock.offsetUs,
+    async: trace.record,
+  });
 
   function finish(exitCode: number | null, signal: string | null): void {
     if (finished || !trace) return;
@@ -182,12 +211,10 @@ function start({ out, intervalUs }: Config): void {
 
       writeJson(join(out, names.cpuprofile), profile);
       if (heapProfile) writeJson(join(out, names.heapprofile), heapProfile);
-      writeTrace(join(out, names.trace), {
-        pid,
-        processName: [basename(process.argv[0]), shortPath(process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ').trim(),
-        offsetUs: clock.offsetUs,
+      if (writeError) throw writeError;
+      if (!writer) throw new Error('the trace writer is gone');
+      writer.finish({
         endUs,
-        async: trace.record,
         series: series.series,
         schedstat: sched.samples,
         // Built after the events are written: the recorder's own resources are then out of the counts.
@@ -214,6 +241,7 @@ function start({ out, intervalUs }: Config): void {
         files: { cpuprofile: names.cpuprofile, trace: names.trace, heapprofile: heapProfile ? names.heapprofile : undefined },
       } satisfies ProcessRecord);
     } catch (error) {
+      writer?.abort();
       process.stderr.write(`loopscope: could not write the recording of process ${pid}: ${(error as Error).message}\n`);
     }
   }
@@ -268,12 +296,16 @@ function traceMetadata(input: MetadataInput) {
       recordedFromUs: toUs(r.enabledAt),
       recordedUntilUs: toUs(r.disabledAt ?? performance.now()),
       sampling: {
-        rule: 'per type: the first `full` resources are traced, then those whose creation count is a multiple of `every`',
+        rule:
+          'per group (a type and the creation site of the resource that triggered the creation; one group per type for ' +
+          'triggers not traced): the first `full` resources are traced, then each with probability 1 / K, where ' +
+          'K = `every` up to `full * every * 2` resources and doubles each time the count doubles after that, to at most `maxEvery`',
+        maxEvery: MAX_EVERY,
         promises: { types: ['PROMISE'], ...limits.promises },
         tasks: { types: [...TASK_TYPES], ...limits.tasks },
         others: { types: 'every other type', ...limits.others },
         note:
-          'a traced resource has all its events and its creation site; a sampled one has args.weight = every; ' +
+          'a traced resource has all its events and its creation site; a sampled one has args.weight = K; ' +
           'counts in `types` and the asyncActivity counters are exact',
       },
       destroy: {

@@ -61,11 +61,13 @@ export interface SeriesRecorder {
 /**
  * `counts` gives running totals of async activity.
  * `ownIds` receives the async ids of the recorder's own callbacks, to leave them out of the trace.
+ * `onBeat` runs at the end of every heartbeat.
  */
 export function startSeries(
   options: SeriesOptions,
   counts: () => { created: number; promises: number; callbacks: number },
   ownIds: Set<number>,
+  onBeat: () => void = () => {},
 ): SeriesRecorder {
   const series: Series = { options, drift: [], utilization: [], memory: [], activity: [], gc: [], loopDelay: null };
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: options.histogramResolutionMs });
@@ -105,6 +107,7 @@ export function startSeries(
     series.drift.push(now, Math.max(0, now - previous - options.heartbeatMs));
     previous = now;
     if (++beats % options.slowEvery === 0) slow(now, options.slowEvery);
+    onBeat();
   }, options.heartbeatMs);
   timer.unref();
 

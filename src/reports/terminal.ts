@@ -23,7 +23,11 @@ export function terminalReport(analysis: Analysis, options: TerminalOptions): st
   const pct = (ms: number) => `${((100 * ms) / wall).toFixed(1)}%`;
   const out: string[] = [];
 
-  out.push(paint(COLOR.bold, `${profile.source}`) + paint(COLOR.dim, `  ${profile.format}, ${totals.samples} samples`));
+  const about = `  ${profile.format}, ${totals.samples} samples`;
+  // A long path gives way first: its end (the file's name) is what tells inputs apart.
+  const room = Math.max(24, width - [...about].length);
+  const source = [...profile.source].length <= room ? profile.source : '…' + profile.source.slice(profile.source.length - room + 1);
+  out.push(paint(COLOR.bold, source) + paint(COLOR.dim, about));
   const unit = unitOf(profile);
   if (unit !== 'ms') return out.concat(selfValues(analysis, unit, options)).join('\n') + '\n';
   out.push(

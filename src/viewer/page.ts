@@ -1,10 +1,11 @@
 // The viewer page: takes profiles and `collect` recordings (files or folders dropped, chosen, or
 // preloaded by `loopscope serve`), has the Worker analyse them, and shows findings, the timeline,
-// totals and the per-line table. Everything in a trace (function names, URLs, file names) is
-// untrusted: it reaches the page only through textContent.
+// totals and the per-line table in the profile's unit (time, bytes or counts). Everything in a
+// trace (function names, URLs, file names) is untrusted: it reaches the page only through textContent.
 
 import { MANIFEST, RECORDING_FILE } from '../collector/format.js';
-import type { Finding, LineStat, Totals } from '../model.js';
+import type { Finding, LineStat, TimeOrder, Totals, ValueUnit } from '../model.js';
+import { bytes, count } from '../reports/terminal.js';
 import type { AnalyzeRequest, NamedBlob, ViewerReport, WorkerReply } from './protocol.js';
 import { timelineView, time } from './timeline-view.js';
 
@@ -90,7 +91,7 @@ const MAX_SOURCE_BYTES = 4 << 20;
 const sources = new Map<string, Blob>();
 
 /** Profiles by their usual names: what is taken from a folder besides recordings and sources. */
-const PROFILE_FILE = /\.(?:cpuprofile|prof|pprof|pb|pb\.gz|folded|collapsed)$|\.speedscope\.json$/i;
+const PROFILE_FILE = /\.(?:cpuprofile|heapprofile|prof|pprof|pb|pb\.gz|folded|collapsed)$|\.speedscope\.json$/i;
 
 /**
  * The files of a `collect` recording (recording.json and `<pid>.*` beside it in one folder, or
@@ -211,16 +212,14 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '0%';
 }
 
-function bytes(value: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let v = value;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u ? 1 : 0)} ${units[u]}`;
+/** A value in the profile's unit: in a profile of bytes or counts the `...Ms` fields hold those. */
+function formatter(unit: ValueUnit): (value: number) => string {
+  return unit === 'bytes' ? bytes : unit === 'count' ? count : ms;
 }
+
+const unitWord = (unit: ValueUnit) => (unit === 'bytes' ? 'bytes' : 'counts');
+
+const selfOf = (l: LineStat) => l.userMs + l.systemMs + l.idleMs;
 
 /** The last part of a path or URL: short in the table, the full one in the tooltip. */
 function shortFile(file: string): string {
@@ -246,7 +245,25 @@ function ratioBar(user: number, system: number, idle: number, scale: number): HT
   return bar;
 }
 
-function totalsView(totals: Totals): HTMLElement {
+/** A profile of bytes or counts splits nothing into user / system / idle: one bar of the line's value. */
+function selfBar(value: number, scale: number, unit: ValueUnit): HTMLElement {
+  const bar = el('div', { class: 'bar', role: 'img', 'aria-label': `self ${formatter(unit)(value)}` });
+  bar.title = bar.getAttribute('aria-label') ?? '';
+  const part = el('span', { class: 'self' });
+  part.style.width = `${scale > 0 ? (100 * value) / scale : 0}%`;
+  bar.append(part);
+  return bar;
+}
+
+function totalsView(totals: Totals, unit: ValueUnit): HTMLElement {
+  if (unit !== 'ms') {
+    return el(
+      'section',
+      { class: 'totals' },
+      el('h3', {}, 'Totals'),
+      el('ul', {}, el('li', { class: 'self' }, `total ${formatter(unit)(totals.wallMs)} (${unitWord(unit)}, not time)`), el('li', {}, `${count(totals.samples)} samples`)),
+    );
+  }
   const item = (cls: string, label: string, value: number) =>
     el('li', { class: cls }, el('span', { class: 'swatch' }), `${label} ${ms(value)} (${percent(value, totals.wallMs)})`);
   return el(
@@ -310,26 +327,40 @@ function seen(spans: { startMs: number; endMs: number }[]): string {
 }
 
 type Column = { key: string; label: string; value: (line: LineStat) => number | string; numeric: boolean };
+/** A value column: what its cell shows. */
+type ValueColumn = Column & { text: (line: LineStat) => string };
 
-const COLUMNS: Column[] = [
-  { key: 'time', label: 'time', value: (l) => l.userMs + l.systemMs + l.idleMs, numeric: true },
-  { key: 'user', label: 'user', value: (l) => l.userMs, numeric: true },
-  { key: 'system', label: 'system', value: (l) => l.systemMs, numeric: true },
-  { key: 'idle', label: 'idle', value: (l) => l.idleMs, numeric: true },
-  { key: 'samples', label: 'samples', value: (l) => l.samples, numeric: true },
+const SAMPLES: ValueColumn = { key: 'samples', label: 'samples', value: (l) => l.samples, numeric: true, text: (l) => String(Math.round(l.samples * 10) / 10) };
+
+/**
+ * The value columns, the first one also shown as a share: time split into user / system / idle, or,
+ * for a profile of bytes or counts, its `self` value (as the terminal report shows it).
+ */
+function valueColumns(unit: ValueUnit): ValueColumn[] {
+  if (unit !== 'ms') {
+    const format = formatter(unit);
+    return [{ key: 'self', label: 'self', value: selfOf, numeric: true, text: (l) => format(selfOf(l)) }, SAMPLES];
+  }
+  const column = (key: string, value: (l: LineStat) => number): ValueColumn => ({ key, label: key, value, numeric: true, text: (l) => ms(value(l)) });
+  return [column('time', selfOf), column('user', (l) => l.userMs), column('system', (l) => l.systemMs), column('idle', (l) => l.idleMs), SAMPLES];
+}
+
+const PLACE_COLUMNS: Column[] = [
   { key: 'location', label: 'location', value: (l) => `${l.file}\u0000${String(l.line).padStart(9, '0')}`, numeric: false },
   { key: 'function', label: 'function', value: (l) => l.function, numeric: false },
 ];
 
-function lineTableView(lines: LineStat[], totals: Totals): HTMLElement {
-  let sortKey = 'time';
+function lineTableView(lines: LineStat[], totals: Totals, unit: ValueUnit): HTMLElement {
+  const values = valueColumns(unit);
+  const columns: Column[] = [...values, ...PLACE_COLUMNS];
+  let sortKey = columns[0].key;
   let descending = true;
   const filter = el('input', { type: 'search', placeholder: 'filter by file', 'aria-label': 'filter lines by file' });
   const caption = el('caption', {});
   const headRow = el('tr', {});
   const body = el('tbody', {});
   const table = el('table', { class: 'lines' }, caption, el('thead', {}, headRow), body);
-  const scale = Math.max(0, ...lines.map((l) => l.userMs + l.systemMs + l.idleMs));
+  const scale = lines.reduce((most, l) => Math.max(most, selfOf(l)), 0);
 
   const headers = new Map<string, HTMLElement>();
   const sortable = (column: Column) => {
@@ -346,11 +377,12 @@ function lineTableView(lines: LineStat[], totals: Totals): HTMLElement {
     headers.set(column.key, th);
     return th;
   };
-  headRow.append(sortable(COLUMNS[0]), el('th', { scope: 'col' }, 'share'), ...COLUMNS.slice(1, 5).map(sortable), el('th', { scope: 'col' }, 'user / system / idle'), ...COLUMNS.slice(5).map(sortable));
+  const barLabel = unit === 'ms' ? 'user / system / idle' : `self (${unitWord(unit)})`;
+  headRow.append(sortable(values[0]), el('th', { scope: 'col' }, 'share'), ...values.slice(1).map(sortable), el('th', { scope: 'col' }, barLabel), ...PLACE_COLUMNS.map(sortable));
 
   function render(): void {
     const needle = filter.value.trim().toLowerCase();
-    const column = COLUMNS.find((c) => c.key === sortKey) ?? COLUMNS[0];
+    const column = columns.find((c) => c.key === sortKey) ?? columns[0];
     const shown = lines.filter((l) => !needle || l.file.toLowerCase().includes(needle));
     const sign = descending ? -1 : 1;
     shown.sort((a, b) => {
@@ -363,22 +395,18 @@ function lineTableView(lines: LineStat[], totals: Totals): HTMLElement {
     const which = needle ? `${shown.length} lines in files matching “${filter.value.trim()}” (of ${lines.length})` : `${lines.length} lines`;
     caption.textContent = `${top.length < shown.length ? `Top ${top.length} of ` : ''}${which}, by ${column.label} ${descending ? '↓' : '↑'}`;
     body.replaceChildren(
-      ...top.map((l) => {
-        const time = l.userMs + l.systemMs + l.idleMs;
-        return el(
+      ...top.map((l) =>
+        el(
           'tr',
           {},
-          el('td', { class: 'num' }, ms(time)),
-          el('td', { class: 'num' }, percent(time, totals.wallMs)),
-          el('td', { class: 'num' }, ms(l.userMs)),
-          el('td', { class: 'num' }, ms(l.systemMs)),
-          el('td', { class: 'num' }, ms(l.idleMs)),
-          el('td', { class: 'num' }, String(Math.round(l.samples * 10) / 10)),
-          el('td', {}, ratioBar(l.userMs, l.systemMs, l.idleMs, scale)),
+          el('td', { class: 'num' }, values[0].text(l)),
+          el('td', { class: 'num' }, percent(selfOf(l), totals.wallMs)),
+          ...values.slice(1).map((c) => el('td', { class: 'num' }, c.text(l))),
+          el('td', {}, unit === 'ms' ? ratioBar(l.userMs, l.systemMs, l.idleMs, scale) : selfBar(selfOf(l), scale, unit)),
           el('td', { class: 'loc', title: l.file }, place(l.file, l.line)),
           el('td', { class: 'fn' }, l.function),
-        );
-      }),
+        ),
+      ),
     );
   }
   filter.addEventListener('input', render);
@@ -397,6 +425,18 @@ function recordingNote(recording: NonNullable<ViewerReport['recording']>): HTMLE
   );
 }
 
+/**
+ * In place of the timeline of a format that keeps totals per stack only (its importer's order is
+ * made up), or of values that are not time.
+ */
+function noTimelineNote(unit: ValueUnit, timeOrder: TimeOrder): HTMLElement {
+  const why =
+    timeOrder === 'none'
+      ? `this format keeps no time order, only totals per stack.${unit === 'ms' ? ' Findings rest on shares, never on how long one call ran.' : ''}`
+      : `the values are ${unitWord(unit)}, not time.`;
+  return el('p', { class: 'no-timeline' }, `No timeline: ${why}`);
+}
+
 function showReport(report: ViewerReport, speedscope: Blob): void {
   const flameUrl = URL.createObjectURL(speedscope);
   const open = el('button', { type: 'button', class: 'flame' }, 'Open flame graph');
@@ -406,19 +446,27 @@ function showReport(report: ViewerReport, speedscope: Blob): void {
     window.open(new URL(`speedscope/index.html${hash}`, document.baseURI).href, '_blank', 'noopener');
   });
   const close = el('button', { type: 'button', class: 'close', 'aria-label': `close ${report.name}` }, '×');
+  const { unit, timeOrder } = report;
   const findings = el('section', { class: 'findings', 'aria-label': 'findings' });
-  if (report.findings.length === 0) findings.append(el('p', { class: 'none' }, 'No bottleneck found.'));
+  if (report.findings.length === 0) {
+    const none = unit === 'ms' ? 'No bottleneck found.' : `No findings: the values are ${unitWord(unit)}, not time; the table shows where they went.`;
+    findings.append(el('p', { class: 'none' }, none));
+  }
+  const notes = [
+    ...(unit !== 'ms' ? [el('span', { class: 'unit' }, `values in ${unitWord(unit)}`)] : []),
+    ...(timeOrder === 'none' ? [el('span', { class: 'order' }, 'no time order')] : []),
+  ];
   const view = el(
     'section',
     { class: 'report' },
-    el('header', {}, el('h2', {}, report.name), el('span', { class: 'format' }, report.format), open, close),
+    el('header', {}, el('h2', {}, report.name), el('span', { class: 'format' }, report.format), ...notes, open, close),
     ...(report.recording ? [recordingNote(report.recording)] : []),
     findings,
-    timelineView(report.timeline, report.findings),
-    totalsView(report.totals),
-    lineTableView(report.lines, report.totals),
+    report.timeline ? timelineView(report.timeline, report.findings) : noTimelineNote(unit, timeOrder),
+    totalsView(report.totals, unit),
+    lineTableView(report.lines, report.totals, unit),
   );
-  const spans = new Map(report.timeline.findings.map((f) => [f.index, f.spans]));
+  const spans = new Map((report.timeline?.findings ?? []).map((f) => [f.index, f.spans]));
   findings.append(...report.findings.map((f, i) => findingView(f, i + 1, spans.get(i) ?? [])));
   close.addEventListener('click', () => {
     URL.revokeObjectURL(flameUrl);
@@ -426,6 +474,7 @@ function showReport(report: ViewerReport, speedscope: Blob): void {
   });
   reports.prepend(view);
   // Screen readers hear that the report is there (the progress bar that announced the reading is gone).
-  const count = report.findings.length;
-  statusLine.textContent = `${report.name} analysed: ${count ? `${count} finding${count === 1 ? '' : 's'}` : 'no bottleneck found'}`;
+  const found = report.findings.length;
+  const outcome = found ? `${found} finding${found === 1 ? '' : 's'}` : unit === 'ms' ? 'no bottleneck found' : `${unitWord(unit)} per line`;
+  statusLine.textContent = `${report.name} analysed: ${outcome}`;
 }

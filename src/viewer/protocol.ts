@@ -1,7 +1,7 @@
 // Messages between the viewer page and its Worker, which runs the importer, the WASM core and the
 // analysis so the page stays responsive.
 
-import type { Finding, LineStat, Totals } from '../model.js';
+import type { Finding, LineStat, TimeOrder, Totals, ValueUnit } from '../model.js';
 
 /** A file as the user gave it, by its name (within its folder). */
 export interface NamedBlob {
@@ -52,9 +52,14 @@ export interface ViewerReport {
   name: string;
   format: string;
   findings: Finding[];
+  /** What the values measure: in a profile of bytes or counts, the `...Ms` fields hold bytes or counts. */
+  unit: ValueUnit;
+  /** 'none': the format keeps totals per stack only, so there is no timeline to draw. */
+  timeOrder: TimeOrder;
   lines: LineStat[];
   totals: Totals;
-  timeline: TimelineView;
+  /** Null without a time order (the importer's timeline is made up) or without time (bytes, counts). */
+  timeline: TimelineView | null;
   /** For a recording: the command recorded and the process analysed. */
   recording?: { command: string; pid: number; processes: number; profile: string };
 }

@@ -5,6 +5,7 @@
 import { analyzeSource } from '../analyze.js';
 import { BlobSource, blobRecording } from '../core/browser-source.js';
 import { DEFAULT_WINDOW_BYTES, loadCore } from '../core/wasm.js';
+import { timeOrderOf, unitOf } from '../model.js';
 import { speedscopeChunks } from '../reports/speedscope.js';
 import type { SourceLookup } from '../recording/model.js';
 import { openRecording } from '../recording/read.js';
@@ -99,9 +100,12 @@ async function analyze(request: AnalyzeRequest): Promise<void> {
     const { analysis, flameName, recording, trace } = await analyzeInput(request, await sourceLookup(sources), onRead);
     post({ id, type: 'progress', fraction: 0.95, phase: 'building the flame graph' });
     const speedscope = new Blob([...speedscopeChunks(analysis, flameName)], { type: 'application/json' });
-    const { findings, lines, totals } = analysis;
-    const timeline = timelineView(analysis, trace);
-    post({ id, type: 'result', report: { name, format: analysis.profile.format, findings, lines, totals, timeline, recording }, speedscope });
+    const { findings, lines, totals, profile } = analysis;
+    const [unit, timeOrder] = [unitOf(profile), timeOrderOf(profile)];
+    // A timeline needs samples in the order taken, and time along it.
+    const timeline = unit === 'ms' && timeOrder === 'real' ? timelineView(analysis, trace) : null;
+    const report = { name, format: profile.format, unit, timeOrder, findings, lines, totals, timeline, recording };
+    post({ id, type: 'result', report, speedscope });
   } catch (error) {
     post({ id, type: 'error', message: error instanceof Error ? error.message : String(error) });
   }

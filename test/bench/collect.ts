@@ -1,15 +1,22 @@
 // `npm run bench:collect`: what recording costs. Each program runs plainly and under
-// `loopscope collect`; the table shows median wall times and their ratio next to the targets.
+// `loopscope collect`, one after the other in each round (BENCH_RUNS rounds, 5 by default); the table
+// shows median wall times, the ratio of the medians next to the target, and the spread of the
+// per-round ratios (the machine may be shared); and, on Linux, the median CPU time (user + system,
+// the whole process tree) and its ratio, which a loaded machine disturbs less than wall time. For
+// the programs with a target, two floors measured
+// the same way: the program under `node --cpu-prof` alone, and with empty async hooks alone (what
+// Node's own async_hooks machinery costs before anything is recorded).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
 const CLI = join(ROOT, 'dist/src/cli.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const HOOKS_ONLY = pathToFileURL(join(ROOT, 'test/bench/programs/empty-hooks.mjs')).href;
 
 interface Program {
   name: string;
@@ -18,40 +25,91 @@ interface Program {
   target?: number;
 }
 
+/** BENCH_ONLY=io-bound,awaits: only the programs whose name or path contains one of these. */
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+
 const programs: Program[] = [
   { name: 'I/O-bound (1000 HTTP requests, 2000 reads)', path: join(ROOT, 'test/bench/programs/io-bound.mjs'), target: 1.3 },
   { name: '3 M sequential awaits', path: join(ROOT, 'test/bench/programs/sequential-awaits.mjs'), target: 5 },
   ...readdirSync(join(ROOT, 'traces'))
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => ({ name: `traces/${f}`, path: join(ROOT, 'traces', f) })),
-];
+].filter((p) => only.length === 0 || only.some((o) => p.name.includes(o) || p.path.includes(o)));
+
+/** CPU time of the children this process has waited for (ms; /proc/self/stat cutime + cstime, 10 ms ticks), NaN off Linux. */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time of the last run (ms). */
+let lastCpu = NaN;
 
 function wall(args: string[]): number {
+  const cpu0 = childrenCpuMs();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  lastCpu = childrenCpuMs() - cpu0;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.split('\n')[0]}`);
-  return performance.now() - t0;
+  return ms;
+}
+
+/** Runs `args` with a fresh temporary directory for its output. */
+function inTemp(args: (dir: string) => string[]): number {
+  const dir = mkdtempSync(join(tmpdir(), 'loopscope-bench-'));
+  try {
+    return wall(args(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-console.log('| program | plain ms | recorded ms | ratio | target |');
-console.log('|---|--:|--:|--:|---|');
+interface Variant {
+  label: string;
+  run: (path: string) => number;
+}
+
+const recorded: Variant = { label: 'recorded', run: (path) => inTemp((dir) => [CLI, 'collect', '--out', join(dir, 'rec'), '--', process.execPath, path]) };
+const floors: Variant[] = [
+  { label: 'floor: node --cpu-prof', run: (path) => inTemp((dir) => ['--cpu-prof', '--cpu-prof-dir', dir, path]) },
+  { label: 'floor: empty async hooks', run: (path) => wall(['--import', HOOKS_ONLY, path]) },
+];
+
+console.log(`${RUNS} rounds, each: plain, then each variant\n`);
+console.log('| program | run | plain ms | run ms | ratio | per-round ratios | target | CPU plain ms | CPU run ms | CPU ratio |');
+console.log('|---|---|--:|--:|--:|---|---|--:|--:|--:|');
 for (const program of programs) {
+  const variants = program.target ? [recorded, ...floors] : [recorded];
   const plain: number[] = [];
-  const recorded: number[] = [];
+  const plainCpu: number[] = [];
+  const times = variants.map((): number[] => []);
+  const cpus = variants.map((): number[] => []);
   for (let i = 0; i < RUNS; i++) {
     plain.push(wall([program.path]));
-    const out = mkdtempSync(join(tmpdir(), 'loopscope-bench-'));
-    try {
-      recorded.push(wall([CLI, 'collect', '--out', join(out, 'rec'), '--', process.execPath, program.path]));
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    plainCpu.push(lastCpu);
+    variants.forEach((v, k) => {
+      times[k].push(v.run(program.path));
+      cpus[k].push(lastCpu);
+    });
   }
   const p = median(plain);
-  const r = median(recorded);
-  const ratio = r / p;
-  const verdict = program.target ? `≤ ${program.target}x: ${ratio <= program.target ? 'met' : 'NOT met'}` : '';
-  console.log(`| ${program.name} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${verdict} |`);
+  const pc = median(plainCpu);
+  variants.forEach((v, k) => {
+    const r = median(times[k]);
+    const ratio = r / p;
+    const rounds = times[k].map((t, i) => t / plain[i]).sort((a, b) => a - b);
+    const spread = `${rounds[0].toFixed(2)}-${rounds[rounds.length - 1].toFixed(2)}x`;
+    const verdict = program.target && v === recorded ? `≤ ${program.target}x: ${ratio <= program.target ? 'met' : 'NOT met'}` : '';
+    const c = median(cpus[k]);
+    const cpu = Number.isFinite(pc) ? `${pc.toFixed(0)} | ${c.toFixed(0)} | ${(c / pc).toFixed(2)}x` : '| |';
+    console.log(`| ${program.name} | ${v.label} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${spread} | ${verdict} | ${cpu} |`);
+  });
 }
