@@ -22,7 +22,7 @@ export class WireError extends Error {
 }
 
 /** The longest top-level field read (a sample, a location, a string): far beyond real ones. */
-export const MAX_FIELD_BYTES = 64 * 2 ** 20;
+const MAX_FIELD_BYTES = 64 * 2 ** 20;
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -172,7 +172,7 @@ const PROFILE_FIELDS: Record<number, [string, number]> = {
   14: ['default_sample_type', 0],
 };
 
-export function profileFieldName(field: number): string {
+function profileFieldName(field: number): string {
   return `${PROFILE_FIELDS[field]?.[0] ?? 'unknown field'} (field ${field})`;
 }
 
@@ -210,9 +210,9 @@ export class ProfileReader {
     this.append(chunk.subarray(stop));
   }
 
-  /** The stream's end: a field still waiting is cut short. Returns the stream's length. */
-  end(): number {
-    if (this.carryLen === 0) return this.consumed;
+  /** The stream's end: a field still waiting is cut short. */
+  end(): void {
+    if (this.carryLen === 0) return;
     const size = this.consumed + this.carryLen;
     const tag = varint(this.carry, 0, this.carryLen, false);
     if (next < 0) throw new WireError("a field's tag", `is cut off: the data ends at byte ${size}`, this.consumed, true);
@@ -601,7 +601,7 @@ export class StackTable {
 const SAMPLE_FIELDS = ['', 'location_id', 'value', 'label'];
 
 /** A Label message's key, str and num (int64 string indices and number). */
-export function readLabel(buf: Uint8Array, start: number, end: number, at: number): { key: number; str: number; num: number } {
+function readLabel(buf: Uint8Array, start: number, end: number, at: number): { key: number; str: number; num: number } {
   const label = { key: 0, str: 0, num: 0 };
   let p = start;
   while (p < end) {
