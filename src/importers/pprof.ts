@@ -10,9 +10,13 @@
 //
 // The value read is the sample type pprof picks (`default_sample_type` when set, else the last) or
 // the one asked for. Time types become ms; bytes and counts stay in their unit (Profile.unit), the
-// detectors then stay silent. The samples have no timestamps: each follows the previous one (the
-// "time" axis is the running sum of the values; Profile.timeOrder 'none'). Labels are kept for one choice: `--thread` keeps
-// the samples whose thread label names that thread.
+// detectors then stay silent. The samples have no timestamps: they are added up by stack as they
+// stream past (pprof-stream.ts), and each stack's sum follows the previous one's on the "time" axis,
+// in the order the stacks first appear (Profile.timeOrder 'none'). Labels are kept for one choice:
+// `--thread` keeps the samples whose thread label names that thread.
+//
+// Samples may come before the locations, functions and strings they name (Go writes them first), so
+// all of those are resolved once the stream has ended.
 
 import protobuf from 'protobufjs/light.js';
 import type { ByteSource } from '../core/source.js';
@@ -20,9 +24,10 @@ import { readRange } from '../core/source.js';
 import type { Core } from '../core/wasm.js';
 import { InputError, type ImportOptions, type Profile, type ValueUnit } from '../model.js';
 import { internForeign } from './folded.js';
+import { type FieldSink, pprofChunks, ProfileReader, StackTable, WireError } from './pprof-stream.js';
 import { ProfileBuilder } from './tables.js';
 
-/** The largest input decoded (a pprof profile is decoded whole). */
+/** The largest input read, compressed or decompressed: bounds the time a decompression bomb takes. */
 export const MAX_PPROF_BYTES = 400 * 2 ** 20;
 
 // int64 fields decode to plain numbers (exact up to 2^53, which covers times, counts and ids).
@@ -68,20 +73,22 @@ interface ValueType {
   type: number;
   unit: number;
 }
-interface Label {
-  key: number;
-  str: number;
-  num: number;
+interface Mapping {
+  id: number;
+  filename: number;
 }
-interface PprofProfile {
-  sampleType: ValueType[];
-  sample: { locationId: number[]; value: number[]; label: Label[] }[];
-  mapping: { id: number; filename: number }[];
-  location: { id: number; mappingId: number; address: number; line: { functionId: number; line: number; column: number }[] }[];
-  function: { id: number; name: number; systemName: number; filename: number; startLine: number }[];
-  stringTable: string[];
-  defaultSampleType: number;
-  durationNanos: number;
+interface Location {
+  id: number;
+  mappingId: number;
+  address: number;
+  line: { functionId: number; line: number; column: number }[];
+}
+interface PprofFunction {
+  id: number;
+  name: number;
+  systemName: number;
+  filename: number;
+  startLine: number;
 }
 
 /** Microseconds per unit of each time unit pprof writers use. */
@@ -100,40 +107,57 @@ const TIME_UNITS_US: Record<string, number> = {
 const THREAD_LABEL = /^thread([ _.-]?(name|id))?$/i;
 
 /**
- * The one place that decompresses gzip: DecompressionStream, the same in Node and in the browser,
- * read chunk by chunk so a decompression bomb stops at the size limit.
+ * Everything but the samples, kept as it streams past (bounded by the profile's distinct
+ * locations, functions and names); the samples go to `stacks` as they come, when it is set.
  */
-export async function gunzip(bytes: Uint8Array, name: string): Promise<Uint8Array> {
-  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_PPROF_BYTES) {
-        await reader.cancel();
-        throw new InputError(`${name}: gzip data over ${MAX_PPROF_BYTES / 2 ** 20} MB once decompressed, too large to decode`);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(`${name}: corrupt or truncated gzip data (${(error as Error).message})`);
+class PprofParts implements FieldSink {
+  readonly sampleType: ValueType[] = [];
+  readonly mapping: Mapping[] = [];
+  readonly location: Location[] = [];
+  readonly function: PprofFunction[] = [];
+  readonly stringTable: string[] = [];
+  defaultSampleType = 0;
+  /** Whether a field of a profile has been read (errors before it say the input is no profile). */
+  profileSeen = false;
+  private readonly text = new TextDecoder();
+
+  constructor(readonly stacks?: StackTable) {}
+
+  bytes(field: number, buf: Uint8Array, start: number, end: number, at: number): void {
+    if (field === 2) this.stacks?.add(buf, start, end, at);
+    else if (field === 6) this.stringTable.push(this.text.decode(buf.subarray(start, end)));
+    else if (field === 4) this.location.push(decodePart('Location', buf, start, end, at));
+    else if (field === 5) this.function.push(decodePart('Function', buf, start, end, at));
+    else if (field === 3) this.mapping.push(decodePart('Mapping', buf, start, end, at));
+    else if (field === 1) this.sampleType.push(decodePart('ValueType', buf, start, end, at));
+    else return;
+    this.profileSeen = true;
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
+
+  varint(field: number, value: number): void {
+    if (field === 14) this.defaultSampleType = value;
   }
-  return out;
 }
 
-function decode(bytes: Uint8Array): PprofProfile {
-  const message = ProfileType.decode(bytes);
-  return ProfileType.toObject(message, { defaults: true, arrays: true }) as unknown as PprofProfile;
+/** The samples alone, for a second pass. */
+class SamplesOnly implements FieldSink {
+  constructor(readonly stacks: StackTable) {}
+  bytes(field: number, buf: Uint8Array, start: number, end: number, at: number): void {
+    if (field === 2) this.stacks.add(buf, start, end, at);
+  }
+  varint(): void {}
+}
+
+const PART_TYPES = new Map(['Location', 'Function', 'Mapping', 'ValueType'].map((name) => [name, root.lookupType(name)]));
+
+/** One small message of the profile, decoded with its protobufjs type. */
+function decodePart<T>(name: string, buf: Uint8Array, start: number, end: number, at: number): T {
+  const type = PART_TYPES.get(name)!;
+  try {
+    return type.toObject(type.decode(buf.subarray(start, end)), { defaults: true, arrays: true }) as T;
+  } catch (error) {
+    throw new WireError(`a ${name}`, `that protobufjs cannot decode (${(error as Error).message})`, at);
+  }
 }
 
 export async function importPprof(source: ByteSource, core: Core, options: ImportOptions = {}): Promise<Profile> {
@@ -141,19 +165,54 @@ export async function importPprof(source: ByteSource, core: Core, options: Impor
   if (source.size > MAX_PPROF_BYTES) {
     throw new InputError(`${name}: ${Math.round(source.size / 2 ** 20)} MB, too large for a pprof profile (at most ${MAX_PPROF_BYTES / 2 ** 20} MB)`);
   }
-  let bytes = await readRange(source, 0, source.size);
-  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (gzipped) bytes = await gunzip(bytes, name);
-  let p: PprofProfile;
-  try {
-    p = decode(bytes);
-  } catch (error) {
-    throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (${(error as Error).message})`);
+  const magic = await readRange(source, 0, Math.min(2, source.size));
+  const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+  let parts: PprofParts;
+  let stacks: StackTable;
+  if (options.thread === undefined) {
+    stacks = new StackTable();
+    parts = new PprofParts(stacks);
+    await readStream(source, core, gzipped, parts, () => parts.profileSeen);
+  } else {
+    // Which label keys name a thread is only known from the string table, which may come after
+    // the samples (Go and @datadog/pprof write it later): a first pass reads all but the samples,
+    // a second the samples, keeping only the thread labels (others, such as span ids, would make
+    // nearly every sample a stack of its own).
+    parts = new PprofParts();
+    await readStream(source, core, gzipped, parts, () => parts.profileSeen);
+    const threadKeys = new Set<number>();
+    for (let i = 0; i < parts.stringTable.length; i++) if (THREAD_LABEL.test(parts.stringTable[i])) threadKeys.add(i);
+    stacks = new StackTable((key) => threadKeys.has(key));
+    await readStream(source, core, gzipped, new SamplesOnly(stacks), () => true);
   }
-  if (p.sampleType.length === 0 && p.sample.length === 0) {
+  if (parts.sampleType.length === 0 && stacks.samples === 0) {
     throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (no sample_type)`);
   }
-  return buildProfile(p, name, core, options);
+  return buildProfile(parts, stacks, name, core, options);
+}
+
+/** Streams the source's top-level fields to `sink`; `isProfile()`: whether errors may call it a pprof profile. */
+async function readStream(source: ByteSource, core: Core, gzipped: boolean, sink: FieldSink, isProfile: () => boolean): Promise<void> {
+  const name = source.name;
+  const reader = new ProfileReader(sink);
+  let size = 0;
+  try {
+    for await (const chunk of pprofChunks(source, core.windowBytes, gzipped)) {
+      size += chunk.length;
+      if (size > MAX_PPROF_BYTES) {
+        throw new InputError(`${name}: gzip data over ${MAX_PPROF_BYTES / 2 ** 20} MB once decompressed, too large to decode`);
+      }
+      reader.push(chunk);
+    }
+    reader.end();
+  } catch (error) {
+    if (!(error instanceof WireError)) throw error;
+    const what = `${error.subject} at byte ${error.offset}${gzipped ? ' of the decompressed data' : ''} ${error.problem}`;
+    if (!isProfile()) {
+      throw new InputError(`${name}: not a profile: ${gzipped ? 'gzip-compressed ' : ''}binary data that is not a pprof profile (${what})`);
+    }
+    throw new InputError(`${name}: ${error.truncated ? 'truncated' : 'corrupt'} pprof profile: ${what}`);
+  }
 }
 
 /** The unit loopscope reports a pprof unit in, and the factor to the core's µs (its "time" axis). */
@@ -164,7 +223,7 @@ export function pprofUnit(unit: string): { unit: ValueUnit; toUs: number } {
   return { unit: unit.toLowerCase() === 'bytes' ? 'bytes' : 'count', toUs: 1000 };
 }
 
-function buildProfile(p: PprofProfile, name: string, core: Core, options: ImportOptions): Profile {
+function buildProfile(p: PprofParts, stacks: StackTable, name: string, core: Core, options: ImportOptions): Profile {
   const strings = p.stringTable;
   const str = (index: number, field: string): string => {
     if (!Number.isInteger(index) || index < 0 || index >= strings.length) {
@@ -177,16 +236,23 @@ function buildProfile(p: PprofProfile, name: string, core: Core, options: Import
     type: str(t.type, `sample_type[${i}].type`),
     unit: str(t.unit, `sample_type[${i}].unit`),
   }));
+  // One value per sample type: the first sample that has another number of values.
+  let wrong = -1;
+  for (const [count, sample] of stacks.valueCounts) if (count !== types.length && (wrong < 0 || sample < wrong)) wrong = sample;
+  if (wrong >= 0) {
+    const count = [...stacks.valueCounts].find(([, sample]) => sample === wrong)![0];
+    throw new InputError(`${name}: sample[${wrong}].value has ${count} values for ${types.length} sample types`);
+  }
   const typeIndex = chooseType(types, p.defaultSampleType ? str(p.defaultSampleType, 'default_sample_type') : '', options.sampleType, name);
   const { type, unit } = types[typeIndex];
   const { unit: valueUnit, toUs } = pprofUnit(unit);
   // The number of samples a record stands for, where the profile counts them (Go, @datadog/pprof).
   const countIndex = types.findIndex((t) => /^samples?$/i.test(t.type) && t.unit.toLowerCase() === 'count');
-  const keep = threadFilter(p, str, options.thread, name);
+  const keep = threadFilter(stacks, strings, str, options.thread, name);
 
-  const functions = new Map<number, PprofProfile['function'][number]>();
+  const functions = new Map<number, PprofFunction>();
   p.function.forEach((f) => functions.set(f.id, f));
-  const mappings = new Map<number, PprofProfile['mapping'][number]>();
+  const mappings = new Map<number, Mapping>();
   p.mapping.forEach((m) => mappings.set(m.id, m));
   const locationIndex = new Map<number, number>();
   p.location.forEach((l, i) => locationIndex.set(l.id, i));
@@ -218,35 +284,33 @@ function buildProfile(p: PprofProfile, name: string, core: Core, options: Import
     return frames;
   };
 
+  // Each stack's samples as one run (pprof has no time order), in the order stacks first appear.
   let timeUs = 0;
-  let negative = 0;
   let records = 0;
   const sampleCounts: number[] = [];
   const stack: number[] = [];
-  p.sample.forEach((sample, i) => {
-    if (sample.value.length !== types.length) {
-      throw new InputError(`${name}: sample[${i}].value has ${sample.value.length} values for ${types.length} sample types`);
-    }
-    const value = sample.value[typeIndex];
-    if (!(value > 0) || !keep(sample)) {
-      if (value < 0) negative++;
-      return;
-    }
+  const ids: number[] = [];
+  const columns = stacks.columns;
+  for (let r = 0; r < stacks.count; r++) {
+    if (!stacks.positive(r, typeIndex) || !keep(r)) continue;
     stack.length = 0;
-    for (let k = sample.locationId.length - 1; k >= 0; k--) {
-      for (const f of framesOf(sample.locationId[k], `sample[${i}].location_id[${k}]`)) stack.push(f);
+    stacks.locationIds(r, ids);
+    for (let k = ids.length - 1; k >= 0; k--) {
+      for (const f of framesOf(ids[k], `sample[${stacks.firstSample[r]}].location_id[${k}]`)) stack.push(f);
     }
     if (stack.length === 0) stack.push(internForeign(builder.frames, '(unknown)', '', -1, -1, 'native'));
     const node = builder.stack(stack);
     builder.sample(node, timeUs);
-    timeUs += value * toUs;
-    records++;
+    const sums = r * 2 * columns;
+    timeUs += stacks.sums[sums + typeIndex] * toUs;
+    records += stacks.records[r];
     // A record that carries a value stands for at least one sample.
-    sampleCounts[node] = (sampleCounts[node] ?? 0) + (countIndex >= 0 ? Math.max(1, sample.value[countIndex]) : 1);
-  });
+    sampleCounts[node] = (sampleCounts[node] ?? 0) + (countIndex >= 0 ? stacks.sums[sums + columns + countIndex] : stacks.records[r]);
+  }
   if (records === 0 && options.thread !== undefined) throw new InputError(`${name}: thread ${options.thread} has no samples of ${type}`);
 
-  const parts = [`${type}/${unit}`, `${p.sample.length} samples`];
+  const negative = stacks.negative[typeIndex] ?? 0;
+  const parts = [`${type}/${unit}`, `${stacks.samples} samples`];
   if (negative) parts.push(`${negative} negative samples skipped`);
   if (options.thread !== undefined) parts.push(`thread ${options.thread}`);
   const profile = builder.finish(core, { source: name, format: `pprof (${parts.join(', ')})`, startUs: 0, endUs: timeUs });
@@ -270,29 +334,28 @@ function chooseType(types: { type: string; unit: string }[], defaultType: string
   return i >= 0 ? i : types.length - 1;
 }
 
-/** Which samples `--thread` keeps: those whose thread label (by name or id) equals it; all without it. */
+/** Which stacks `--thread` keeps: those whose thread label (by name or id) equals it; all without it. */
 function threadFilter(
-  p: PprofProfile,
+  stacks: StackTable,
+  strings: string[],
   str: (index: number, field: string) => string,
   thread: string | undefined,
   name: string,
-): (sample: PprofProfile['sample'][number]) => boolean {
+): (record: number) => boolean {
   if (thread === undefined) return () => true;
   const threadKeys = new Set<number>();
-  for (let i = 0; i < p.stringTable.length; i++) if (THREAD_LABEL.test(p.stringTable[i])) threadKeys.add(i);
-  const valueOf = (l: Label, where: string) => (l.str ? str(l.str, where) : String(l.num));
+  for (let i = 0; i < strings.length; i++) if (THREAD_LABEL.test(strings[i])) threadKeys.add(i);
   const seen = new Set<string>();
-  const matches = (sample: PprofProfile['sample'][number], i = -1): boolean => {
-    let found = false;
-    sample.label.forEach((l, k) => {
-      if (!threadKeys.has(l.key)) return;
-      const value = valueOf(l, `sample[${i}].label[${k}].str`);
-      if (i >= 0) seen.add(value);
-      if (value === thread) found = true;
-    });
-    return found;
-  };
-  if (!p.sample.some((s, i) => matches(s, i))) {
+  const kept = new Uint8Array(stacks.count);
+  for (let r = 0; r < stacks.count; r++) {
+    for (const l of stacks.labels(r)) {
+      if (!threadKeys.has(l.key)) continue;
+      const value = l.str ? str(l.str, `sample[${stacks.firstSample[r]}].label[${l.index}].str`) : String(l.num);
+      seen.add(value);
+      if (value === thread) kept[r] = 1;
+    }
+  }
+  if (!kept.includes(1)) {
     const known = [...seen].slice(0, 10).join(', ');
     throw new InputError(
       seen.size
@@ -300,5 +363,5 @@ function threadFilter(
         : `${name}: --thread ${thread}: the profile's samples carry no thread label`,
     );
   }
-  return (sample) => matches(sample);
+  return (record) => kept[record] === 1;
 }

@@ -2,8 +2,9 @@
 // profile as Profile/ProfileChunk events among other events) and a large pprof profile, each next
 // to the naive baseline measured in the same run on the same file (readFileSync + JSON.parse, or
 // readFileSync + protobufjs decode). Both files are written in bounded memory into bench-data/.
-// Env: BENCH_TRACE_MB and BENCH_PPROF_MB set the sizes (default 500 and 200), BENCH_RUNS the runs,
-// BENCH_FORMATS=trace (or pprof) measures one of the two.
+// Env: BENCH_TRACE_MB and BENCH_PPROF_MB set the sizes (default 500, and 200,400: two pprof sizes
+// show how memory grows with the file), BENCH_RUNS the runs, BENCH_FORMATS=trace (or pprof) measures
+// one of the two.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
@@ -313,7 +314,9 @@ async function main(): Promise<void> {
   const formats = (process.env.BENCH_FORMATS ?? 'trace,pprof').split(',');
   const inputs: Input[] = [];
   if (formats.includes('trace')) inputs.push(await ensure('trace', Number(process.env.BENCH_TRACE_MB ?? 500)));
-  if (formats.includes('pprof')) inputs.push(await ensure('pprof', Number(process.env.BENCH_PPROF_MB ?? 200)));
+  if (formats.includes('pprof')) {
+    for (const mb of (process.env.BENCH_PPROF_MB ?? '200,400').split(',')) inputs.push(await ensure('pprof', Number(mb)));
+  }
   const lines = [
     '| file | size MB | samples | tool | wall s (median) | MB/s | peak RSS MB | throughput vs baseline |',
     '|---|--:|--:|---|--:|--:|--:|--:|',
