@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The loopscope command line. Bad input or usage: one line on stderr, exit code 2, no stack trace.
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from './model.js';
 import { mark, timingEnabled, timingReport } from './core/timing.js';
@@ -12,33 +12,12 @@ if (timingEnabled) process.on('exit', () => process.stderr.write(timingReport())
 // Each command's module is loaded when the command runs: starting Node and loading modules is most
 // of what `analyze` costs on a small profile. `analyze` loads its bundle (one module instead of
 // about a hundred, scripts/bundle-cli.mjs), or the separate modules when only `tsc` has run since.
-async function analyzeModule(files: string[]): Promise<typeof import('./commands/analyze.js')> {
-  // Analysing a large profile is still a short run: by the time TurboFan has optimised one of its
-  // loops the loop is mostly done, and the compile jobs take a core from the analysis (10% of the
-  // CPU time on a 90 MB profile). Not worth loading node:v8 for a small one. A pprof profile
-  // (binary) is the exception: it is read in JavaScript, 8x slower without TurboFan (a 200 MB one:
-  // 5.3 s against 0.7 s).
-  const large = files.filter((f) => f !== '-' && mtimeAndSize(f).size >= 4e6);
-  if (large.length > 0 && !large.some(startsBinary)) (await import('node:v8')).setFlagsFromString('--no-opt');
+async function analyzeModule(): Promise<typeof import('./commands/analyze.js')> {
   const bundle = new URL('./commands/analyze.bundle.js', import.meta.url);
   const fresh = mtimeAndSize(bundle).mtimeMs >= mtimeAndSize(new URL('./commands/analyze.js', import.meta.url)).mtimeMs;
   const loaded = fresh ? await import(bundle.href) : await import('./commands/analyze.js');
   mark('analyze command loaded');
   return loaded as typeof import('./commands/analyze.js');
-}
-
-/** Whether a file starts like gzip or protobuf data (as the importers' sniffer sees pprof). */
-function startsBinary(path: string): boolean {
-  const head = new Uint8Array(64);
-  let n = 0;
-  try {
-    const fd = openSync(path, 'r');
-    n = readSync(fd, head, 0, head.length, 0);
-    closeSync(fd);
-  } catch {
-    return false;
-  }
-  return head.subarray(0, n).some((b) => b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b));
 }
 
 /** Zeros for a file that cannot be read: the command says what is wrong with it. */
@@ -77,7 +56,7 @@ program
   .option('--sample-type <type>', 'pprof: the sample type to read (default: the profile\'s default)')
   .option('--source-maps <dir>', 'also look for source maps in this directory')
   .action(async (files: string[], options) => {
-    process.exitCode = await (await analyzeModule(files)).analyzeCommand(files, options);
+    process.exitCode = await (await analyzeModule()).analyzeCommand(files, options);
     mark('analysis and report');
   });
 
