@@ -427,3 +427,31 @@ test('each format is recognised by its content, whatever the file is called', as
   writeFileSync(raw, gunzipSync(readFileSync(join(ss, 'pprof', 'simple.prof'))));
   assert.match((await analyzeFile(raw)).profile.format, /^pprof/);
 });
+
+test("functions named like Object's own properties are ordinary frames, in every format", async () => {
+  // Names come from the file: `toString` or `constructor` must not pick up a lookup table's
+  // inherited property and become a special frame or a waiting one.
+  const dir = tempDir();
+  const v8 = join(dir, 'eval.cpuprofile');
+  const frame = (functionName: string, url = '', scriptId = '0') => ({ functionName, url, scriptId, lineNumber: -1, columnNumber: -1 });
+  writeFileSync(v8, JSON.stringify({
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2] },
+      { id: 2, callFrame: frame('toString', '', '7'), children: [3] },
+      { id: 3, callFrame: frame('constructor', '', '7') },
+    ],
+    startTime: 0,
+    endTime: 30_000,
+    samples: [2, 3, 3],
+    timeDeltas: [0, 10_000, 10_000],
+  }));
+  const a = await analyzeFile(v8);
+  const kinds = a.profile.frames.map((f) => `${f.name}:${f.kind}`);
+  assert.deepEqual(kinds.slice(1), ['toString:user', 'constructor:user']);
+  assert.equal(a.totals.userMs, a.totals.wallMs, 'eval code without a URL is user time');
+
+  const folded = join(dir, 'names.folded');
+  writeFileSync(folded, 'main;constructor 3\nmain;hasOwnProperty 2\n');
+  const b = await analyzeFile(folded);
+  assert.deepEqual(b.lines.map((l) => [l.function, l.userMs]).sort(), [['constructor', 3], ['hasOwnProperty', 2]]);
+});

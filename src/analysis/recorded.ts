@@ -336,7 +336,7 @@ export function callLine(
   const lines = source.lines(file);
   if (!lines) return null;
   const escaped = callee.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = CALL_PATTERNS[callee] ?? new RegExp(`(?:^|[^\\w$])(${escaped})\\s*\\(`);
+  const pattern = (Object.hasOwn(CALL_PATTERNS, callee) ? CALL_PATTERNS[callee] : undefined) ?? new RegExp(`(?:^|[^\\w$])(${escaped})\\s*\\(`);
   const from = Math.max(0, line - 1);
   // A module's top-level code starts at its first line and runs to its end.
   const to = line <= 1 ? lines.length : Math.min(lines.length, from + maxLines);

@@ -134,7 +134,7 @@ export async function importFolded(source: ByteSource, core: Core): Promise<Prof
     if (f === undefined) {
       const py = PY_FRAME.exec(text);
       const bare = (py ? py[1] : text).trim();
-      const waiting = leaf ? WAITING_FRAMES[bare] : undefined;
+      const waiting = leaf && Object.hasOwn(WAITING_FRAMES, bare) ? WAITING_FRAMES[bare] : undefined;
       if (waiting === 'system') f = builder.frames.intern(text, '', -1, -1, '0');
       else if (py) f = internForeign(builder.frames, text, py[2], Number(py[3]) - 1, -1, 'user');
       else f = internForeign(builder.frames, text, '', -1, -1, 'user');
@@ -161,7 +161,7 @@ export async function importFolded(source: ByteSource, core: Core): Promise<Prof
     for (let i = 0; i < names.length; i++) node = builder.node(node, frame(names[i], i === names.length - 1));
     const py = PY_FRAME.exec(names[names.length - 1]);
     const leaf = (py ? py[1] : names[names.length - 1]).trim();
-    if (WAITING_FRAMES[leaf] === 'idle') node = builder.node(node, idleFrame);
+    if (Object.hasOwn(WAITING_FRAMES, leaf) && WAITING_FRAMES[leaf] === 'idle') node = builder.node(node, idleFrame);
     builder.sample(node, timeUs);
     timeUs += parsed.count * SAMPLE_US;
     samples += parsed.count;

@@ -17,7 +17,8 @@ const PYTHON_PACKAGES = /(^|[\\/])(site|dist)-packages[\\/]/;
 /** The kind of a frame from its function name and script URL (see SPEC.md, per-line ratios). */
 export function frameKind(name: string, url: string, scriptId = '0'): FrameKind {
   // A script without a URL (eval, the DevTools console) is still the user's JavaScript.
-  if (url === '') return SPECIAL[name] ?? (scriptId === '0' || scriptId === '' ? 'native' : 'user');
+  // Own keys only: a function named `toString` or `constructor` is no special frame.
+  if (url === '') return (Object.hasOwn(SPECIAL, name) ? SPECIAL[name] : undefined) ?? (scriptId === '0' || scriptId === '' ? 'native' : 'user');
   // The recorder's own work is never the program's code.
   if (isCollectorUrl(url)) return 'recorder';
   if (url.startsWith('node:')) return 'internal';

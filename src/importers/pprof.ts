@@ -217,7 +217,7 @@ async function readStream(source: ByteSource, core: Core, gzipped: boolean, sink
 
 /** The unit loopscope reports a pprof unit in, and the factor to the core's µs (its "time" axis). */
 export function pprofUnit(unit: string): { unit: ValueUnit; toUs: number } {
-  const us = TIME_UNITS_US[unit.toLowerCase()];
+  const us = Object.hasOwn(TIME_UNITS_US, unit.toLowerCase()) ? TIME_UNITS_US[unit.toLowerCase()] : undefined;
   if (us !== undefined) return { unit: 'ms', toUs: us };
   // Non-time values pass through the core as if µs were ms: the Profile's "ms" then hold the value.
   return { unit: unit.toLowerCase() === 'bytes' ? 'bytes' : 'count', toUs: 1000 };

@@ -68,7 +68,7 @@ export async function importSpeedscope(source: ByteSource, core: Core, keys: Map
   const rawFrames = (shared as Obj).frames as SpeedscopeFrame[];
 
   const unit = typeof profile.unit === 'string' ? profile.unit : 'none';
-  const timeUnit = UNIT_US[unit];
+  const timeUnit = Object.hasOwn(UNIT_US, unit) ? UNIT_US[unit] : undefined;
   const toUs = timeUnit ?? 1000;
   const ours = typeof exporter === 'string' && exporter.startsWith('loopscope');
 
