@@ -15,9 +15,9 @@
 #   ("executor"). Series: heartbeat timer drift, off-CPU time of the main thread
 #   (/proc/self/task/<tid>/schedstat), RSS, GC pauses, the default executor's queue.
 # - <pid>.heapprofile: V8's sampling heap profile shape, from tracemalloc switched on in short
-#   windows (about a tenth of the run, reading the traces included): every HEAP_PERIOD_US for
-#   HEAP_WINDOW_US, and whenever RSS grows fast, for as long as it keeps growing and the budget
-#   lasts. At each window's end the blocks allocated in it and still alive are added to a tree of
+#   windows (a twentieth of the run plus 50 ms, reading the traces included): every HEAP_PERIOD_US
+#   for HEAP_WINDOW_US, and whenever RSS grows fast outside imports, for as long as it keeps growing
+#   and the budget lasts. At each window's end the blocks allocated in it and still alive are added to a tree of
 #   (file, line) frames, outermost first. A periodic window stands for its period (sizes scaled by
 #   period / window), growth windows for all the fast growth of RSS (scaled by all of it / the
 #   growth while they traced).
