@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Manifest, ManifestProcess } from '../src/collector/format.js';
@@ -280,4 +280,74 @@ test('series: GC pauses, RSS, the default executor queue, loop delay in the meta
   const submitLine = readFileSync(pythonProgram('series.py'), 'utf8').split('\n').findIndex((l) => l.includes('run_in_executor')) + 1;
   assert.ok(jobs.every((e) => e.args.threadpool === true && e.args.site === `${pythonProgram('series.py')}:${submitLine}:0`));
   assert.ok(trace.metadata.eventLoopDelay.count > 10);
+});
+
+/** The 1-based line of a `@<tag>` comment in a Python program. */
+function taggedPythonLine(path: string, tag: string): number {
+  const i = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.includes(tag));
+  if (i < 0) throw new Error(`${path} has no ${tag}`);
+  return i + 1;
+}
+
+test('allocation sites: the heap profile names the allocating line, within its tracing budget, and the memory finding uses it', () => {
+  const program = pythonProgram('alloc_helper.py');
+  const r = collect([PYTHON, program]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /could not/);
+  const { p, trace } = only(r.out);
+  assert.equal(p.files?.heapprofile, `${p.pid}.heapprofile`);
+  const heapPath = join(r.out, p.files!.heapprofile!);
+
+  // V8's shape: a tree of call frames with selfSize, ids unique, the program's frames per line.
+  const heap = JSON.parse(readFileSync(heapPath, 'utf8'));
+  assert.equal(heap.head.callFrame.functionName, '(root)');
+  assert.deepEqual(heap.samples, []);
+  const ids = new Set<number>();
+  const stack = [heap.head];
+  while (stack.length) {
+    const node = stack.pop();
+    assert.ok(!ids.has(node.id), `node id ${node.id} twice`);
+    ids.add(node.id);
+    assert.ok(Number.isInteger(node.selfSize) && node.selfSize >= 0);
+    assert.doesNotMatch(node.callFrame.url, /_loopscope_recorder\.py$/);
+    stack.push(...node.children);
+  }
+
+  // The tasks' allocations made RSS grow fast: windows opened for it (what they cost is the
+  // benchmark's business, not a test's).
+  const meta = trace.metadata.heapProfile;
+  assert.equal(meta.file, p.files!.heapprofile);
+  assert.ok(meta.windows.growth >= 1 && meta.blocksTraced > 0, JSON.stringify(meta));
+
+  // The heap profile read on its own: the allocating line on top.
+  const a = runCli(['analyze', heapPath, '--json']);
+  assert.equal(a.code, 0, a.stderr);
+  const lines = (JSON.parse(a.stdout) as JsonReport & { lines: { file: string; line: number; function: string }[] }).lines;
+  const mark = markedPythonLine(program);
+  assert.deepEqual([lines[0].file, lines[0].line, lines[0].function], [program, mark, 'make_payload.<locals>.<listcomp>']);
+
+  // The recording: the memory finding at that line, from the heap profile.
+  const memory = analyze(r.out).findings.find((f) => f.kind === 'memory');
+  assert.ok(memory, 'no memory finding');
+  assert.deepEqual([memory.location.file, memory.location.line], [program, mark]);
+  assert.match(String(memory.evidence.allocationFrom), /^heap-profile/);
+
+  // Without the heap profile the finding falls back to the trace: the source shows no allocation
+  // before the await, so it names the await the tasks held their payload across.
+  rmSync(heapPath);
+  const fallback = analyze(r.out).findings.find((f) => f.kind === 'memory');
+  assert.ok(fallback, 'no memory finding without the heap profile');
+  assert.equal(fallback.location.line, taggedPythonLine(program, '@await'));
+  assert.match(String(fallback.evidence.allocationFrom), /^async-trace/);
+});
+
+test('a program that traces its own allocations (-X tracemalloc) keeps tracemalloc to itself: no heap profile', () => {
+  const program = pythonProgram('alloc_helper.py');
+  const r = collect([PYTHON, '-X', 'tracemalloc=1', program]);
+  assert.equal(r.code, 0, r.stderr);
+  const { p, trace } = only(r.out);
+  assert.equal(p.files?.heapprofile, undefined);
+  assert.equal(trace.metadata.heapProfile.file, null);
+  // The source-based line still names something: the memory finding is still made.
+  assert.ok(analyze(r.out).findings.some((f) => f.kind === 'memory'));
 });

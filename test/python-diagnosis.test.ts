@@ -24,6 +24,8 @@ interface Case {
   expect: Kind | 'healthy';
   /** Words the suggestion must hold: the asyncio remedy. */
   remedy?: RegExp;
+  /** Where the finding's line came from (evidence.allocationFrom). */
+  from?: RegExp;
 }
 
 const CASES: Case[] = [
@@ -36,7 +38,7 @@ const CASES: Case[] = [
   { program: 'sequential_requests.py', expect: 'sequential', remedy: /asyncio\.gather|TaskGroup/ },
   { program: 'context_switching.py', expect: 'context-switching', remedy: /asyncio\.Semaphore|asyncio\.Queue/ },
   { program: 'starvation_executor.py', expect: 'starvation', remedy: /executor/ },
-  { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/ },
+  { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/, from: /^heap-profile/ },
   { program: 'healthy_gather.py', expect: 'healthy' },
   { program: 'healthy_sleep.py', expect: 'healthy' },
 ];
@@ -62,6 +64,32 @@ for (const c of CASES) {
     assert.equal(top.location.line, markedPythonLine(program), shown);
     assert.notEqual(top.severity, 'info', shown);
     if (c.remedy) assert.match(top.suggestion, c.remedy);
+    if (c.from) assert.match(String(top.evidence.allocationFrom), c.from);
     assert.doesNotMatch(top.suggestion, /Promise\.all|worker thread|setImmediate|UV_THREADPOOL_SIZE/);
+  });
+}
+
+// The committed recordings of the memory programs hold a heap profile; the finding takes its line.
+/** The 1-based line holding `text` in a Python program. */
+function lineOf(path: string, text: string): number {
+  const i = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`${path} has no ${text}`);
+  return i + 1;
+}
+
+// The article's program is kept as published: its allocation is the line it marks "Large memory usage".
+for (const [dir, program, mark] of [
+  ['memory_tasks', 'memory_tasks.py', '@mark'],
+  ['article-recorded/05_memory', 'article/05_memory.py', '# Large memory usage'],
+]) {
+  test(`committed recording traces/python/${dir}: memory at the allocation line, from its heap profile`, () => {
+    const a = runCli(['analyze', join(root, 'traces', 'python', dir), '--json']);
+    assert.equal(a.code, 0, a.stderr);
+    const { findings } = JSON.parse(a.stdout) as JsonReport;
+    const memory = findings.find((f) => f.kind === 'memory');
+    assert.ok(memory, JSON.stringify(findings.map((f) => f.title)));
+    assert.ok(memory.location.file.endsWith(`traces/python/${program}`), memory.location.file);
+    assert.equal(memory.location.line, lineOf(join(root, 'traces', 'python', program), mark));
+    assert.match(String(memory.evidence.allocationFrom), /^heap-profile/);
   });
 }

@@ -8,7 +8,9 @@
 // growth the finding points at the heap profile's top function of the program, on the line the CPU
 // profile sampled most in it; for external growth, at the call of an allocating API (Buffer.alloc,
 // readFile, ...) that the CPU profile caught, else at the allocation that precedes the await the
-// tasks were holding their data across, found in the source when it can be read.
+// tasks were holding their data across, found in the source when it can be read. A Python
+// recording's heap profile (tracemalloc in short windows) names the line itself; it is used when its
+// top site holds a fair share of the growth (else the windows missed it), the source otherwise.
 
 import type { Finding, Profile } from '../../model.js';
 import type { AsyncTrace, HeapSummary, SourceLookup } from '../../recording/model.js';
@@ -90,7 +92,7 @@ export const memory: Detector = ({ analysis, attribution, recording, source }) =
   const where =
     (external
       ? externalSite(analysis.profile, attribution, source) ?? beforeAwait(trace, holders?.site, source)
-      : heapSite(analysis.profile, recording.heap)) ??
+      : heapSite(analysis.profile, recording.heap, growth)) ??
     beforeAwait(trace, holders?.site, source);
   if (!where) return [];
 
@@ -206,9 +208,10 @@ function externalSite(profile: Profile, attribution: Attribution, source: Source
 }
 
 /** Heap growth: the heap profile's top function of the program, on the line the CPU profile sampled most in it. */
-function heapSite(profile: Profile, heap: HeapSummary | null): Location | null {
+function heapSite(profile: Profile, heap: HeapSummary | null, growth: number): Location | null {
   const top = heap?.sites[0];
   if (!top) return null;
+  if (isPythonFile(top.file) && top.bytes < THRESHOLDS.memoryPythonHeapSiteMinShare * growth) return null;
   let best = -1;
   for (let i = 0; i < profile.nodeParent.length; i++) {
     const f = profile.frames[profile.nodeFrame[i]];

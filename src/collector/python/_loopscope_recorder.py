@@ -14,6 +14,13 @@
 #   that suspended it to the step that resumed it; run_in_executor jobs are thread-pool resources
 #   ("executor"). Series: heartbeat timer drift, off-CPU time of the main thread
 #   (/proc/self/task/<tid>/schedstat), RSS, GC pauses, the default executor's queue.
+# - <pid>.heapprofile: V8's sampling heap profile shape, from tracemalloc switched on in short
+#   windows (a twentieth of the run plus 50 ms, reading the traces included): every HEAP_PERIOD_US
+#   for HEAP_WINDOW_US, and whenever RSS grows fast outside imports, for as long as it keeps growing
+#   and the budget lasts. At each window's end the blocks allocated in it and still alive are added to a tree of
+#   (file, line) frames, outermost first. A periodic window stands for its period (sizes scaled by
+#   period / window), growth windows for all the fast growth of RSS (scaled by all of it / the
+#   growth while they traced).
 # - <pid>.process.json: who the process is and how it ended.
 #
 # Everything is written when the process ends: at exit (atexit, so also after sys.exit and an
@@ -48,6 +55,16 @@ TASKS_EVERY = 128
 # the analysis interpolates between the samples kept, within this many nanoseconds.
 SCHEDSTAT_TOLERANCE_NS = 20000
 MAX_EVENTS = 2000000
+# Heap sampling: traceback depth, periodic windows, growth windows, and the budget they share.
+# One frame: each frame more costs about as much as the first (CPython 3.11, the I/O-bound
+# benchmark program under tracemalloc all along: 2.5x the CPU with 1 frame, 3.3x with 2, 5x with 4).
+HEAP_FRAMES = 1
+HEAP_WINDOW_US = 10000
+HEAP_PERIOD_US = 400000
+HEAP_CHECK_US = 10000
+HEAP_GROWTH_BYTES = 1 << 20  # RSS grown this much in HEAP_CHECK_US (100 MB/s) opens a growth window
+HEAP_DUTY = 0.05  # tracing time earned per second of the run
+HEAP_BURST_US = 50000  # the most tracing time saved up, and the budget at start
 CALL_OPS = frozenset(('CALL', 'PRECALL', 'CALL_FUNCTION', 'CALL_METHOD', 'CALL_FUNCTION_KW', 'CALL_FUNCTION_EX', 'CALL_KW'))
 
 _now_ns = time.monotonic_ns  # CLOCK_MONOTONIC: the clock Node's profiles use too
@@ -109,6 +126,7 @@ class _Recorder:
         self.loop = None
         self.jobs_in_flight = 0
         self.threadpool_size = None
+        self.heap = _HeapSampler(self.is_user_file)
 
     # --- what is the program's code ---
 
@@ -124,12 +142,14 @@ class _Recorder:
     def site(self, frame):
         code = frame.f_code
         name = getattr(code, 'co_qualname', code.co_name)
-        key = (code.co_filename, frame.f_lineno, name)
+        # f_lineno is None at instructions without a line (a frame just started): its def line then.
+        line = frame.f_lineno or code.co_firstlineno
+        key = (code.co_filename, line, name)
         index = self.site_index.get(key)
         if index is None:
             index = len(self.sites)
             self.site_index[key] = index
-            self.sites.append((os.path.abspath(code.co_filename), frame.f_lineno, name))
+            self.sites.append((os.path.abspath(code.co_filename), line, name))
         return index
 
     def caller_site(self, frame):
@@ -237,7 +257,7 @@ class _Recorder:
             index = self.node_index
             for f in reversed(frames):
                 c = f.f_code
-                key = (node, c, f.f_lineno)
+                key = (node, c, f.f_lineno or c.co_firstlineno)
                 child = index.get(key)
                 if child is None:
                     child = self._child(node, getattr(c, 'co_qualname', c.co_name), c.co_filename, key[2], key)
@@ -266,6 +286,14 @@ class _Recorder:
             pass
         page = os.sysconf('SC_PAGE_SIZE') if hasattr(os, 'sysconf') else 4096
         next_memory = 0
+
+        def rss():
+            try:
+                return int(os.pread(statm_fd, 128, 0).split()[1]) * page
+            except (OSError, ValueError, IndexError, TypeError):
+                return None
+
+        heap = self.heap
         while not self.stopping:
             before = _now_ns()
             time.sleep(interval)
@@ -274,6 +302,7 @@ class _Recorder:
                 break
             gil_was_free = t - before / 1000.0 - self.interval_us < GIL_WAIT_US
             leaf = frames_of().get(main)
+            heap.tick(t, rss, leaf)
             if leaf is None:
                 continue
             self.sample(leaf, t, gil_was_free)
@@ -292,6 +321,7 @@ class _Recorder:
                     except (OSError, ValueError, IndexError):
                         pass
                 self.sample_executor(t)
+        heap.close()
 
     def sample_executor(self, t):
         loop = self.loop
@@ -573,6 +603,7 @@ class _Recorder:
 
     exit_code = None
     signal = None
+    heap_file = None
     gc_start = 0.0
 
     def exec_argv(self):
@@ -596,6 +627,7 @@ class _Recorder:
     def forked(self):
         # A forked child is another process: it records nothing (its parent's state is not its own).
         self.finished = True
+        self.heap.forked()
 
     def finish(self, signal_name=None):
         if self.finished:
@@ -611,6 +643,7 @@ class _Recorder:
             except ValueError:
                 pass
             names = {'cpuprofile': '%d.cpuprofile' % self.pid, 'trace': '%d.trace.json' % self.pid}
+            self.write_heap_profile(names)
             self.write_json(names['cpuprofile'], self.cpu_profile(end_us))
             self.write_trace(names['trace'], end_us)
             record = dict(self.record)
@@ -628,6 +661,20 @@ class _Recorder:
             sys.stderr.write('loopscope: could not write the recording of process %d: %s\n' % (self.pid, error))
 
     # --- writing ---
+
+    def write_heap_profile(self, names):
+        """Written apart: a failure here costs the heap profile only, not the recording."""
+        heap = self.heap
+        try:
+            if not self.sampler.is_alive():
+                heap.close()
+            else:  # still reading a window's traces: that window is left out
+                heap.enabled = False
+            if heap.enabled or heap.windows != [0, 0]:
+                self.write_json('%d.heapprofile' % self.pid, heap.profile())
+                names['heapprofile'] = self.heap_file = '%d.heapprofile' % self.pid
+        except Exception as error:
+            sys.stderr.write('loopscope: could not write the heap profile of process %d: %s\n' % (self.pid, error))
 
     def write_json(self, name, value):
         path = os.path.join(self.out, name)
@@ -718,6 +765,32 @@ class _Recorder:
             f.write('\n],\n"displayTimeUnit":"ms",\n"metadata":%s}\n' % metadata)
         os.replace(path + '.tmp', path)
 
+    def heap_metadata(self, end_us):
+        heap = self.heap
+        run = max(1.0, end_us - self.start_us)
+        return {
+            'file': self.heap_file,
+            'sampler': 'tracemalloc on in windows: %d ms every %d ms, and while RSS grows by %d MB in %d ms or more, '
+                       'at most %d%% of the run with reading the traces (at most %d ms saved up); a window records the blocks '
+                       'allocated in it and still alive at its end; periodic windows scaled by period / window, growth '
+                       'windows by the fast growth of RSS / its growth while they traced'
+                       % (HEAP_WINDOW_US // 1000, HEAP_PERIOD_US // 1000, HEAP_GROWTH_BYTES >> 20, HEAP_CHECK_US // 1000,
+                          int(HEAP_DUTY * 100), HEAP_BURST_US // 1000),
+            'frames': HEAP_FRAMES,
+            'windows': {'periodic': heap.windows[0], 'growth': heap.windows[1]},
+            'tracedMs': round(heap.traced_us / 1000.0, 1),
+            'tracedShare': round(heap.traced_us / run, 3),
+            'readingTracesMs': round(heap.pause_us / 1000.0, 1),
+            'longestWindowMs': round(heap.longest_us / 1000.0, 1),
+            'growthTracedMs': round(heap.traced_growth_us / 1000.0, 1),
+            'growthUntracedMs': round(heap.untraced_growth_us / 1000.0, 1),
+            'growthTracedRssBytes': heap.traced_growth_bytes,
+            'growthUntracedRssBytes': heap.untraced_growth_bytes,
+            'growthScale': round(heap.growth_scale(), 2),
+            'blocksTraced': heap.blocks,
+            'samplingIntervalBytes': 0,
+        }
+
     def metadata(self, end_us):
         late = sorted(d for _, d in self.drift)
         delay = {'resolutionMs': HEARTBEAT_S * 1000, 'count': len(late)}
@@ -754,6 +827,7 @@ class _Recorder:
                 'types': {k: ({'created': v['created'], 'traced': v['traced'], 'threadpool': True} if v['threadpool']
                               else {'created': v['created'], 'traced': v['traced']}) for k, v in self.types.items()},
             },
+            'heapProfile': self.heap_metadata(end_us),
             'threadpool': {'size': size, 'source': 'the event loop\'s default executor (ThreadPoolExecutor)'},
             'eventLoopDelay': delay,
             'series': {
@@ -774,6 +848,284 @@ class _Recorder:
                 'note': 'samples on the straight line between their neighbours (within %d us) are not written' % (SCHEDSTAT_TOLERANCE_NS // 1000),
             },
         }
+
+
+class _HeapSampler:
+    """
+    tracemalloc in short windows, driven by the sampler thread's ticks (see HEAP_* above). Not
+    used when the program traces allocations itself (tracemalloc already on, -X tracemalloc).
+    """
+
+    def __init__(self, is_user_file):
+        try:
+            import tracemalloc
+        except ImportError:
+            tracemalloc = None
+        self.tm = tracemalloc
+        self.enabled = tracemalloc is not None and not tracemalloc.is_tracing() and hasattr(tracemalloc, '_get_traces')
+        self.is_user_file = is_user_file
+        self.tracing = False
+        self.periodic = False
+        self.opened = 0.0
+        self.window_end = 0.0
+        self.last = None
+        self.credit = HEAP_BURST_US
+        self.next_period = 0.0
+        self.checked = 0.0
+        self.last_rss = None
+        self.traced_us = 0.0
+        self.pause_us = 0.0  # reading the traces, with the GIL held
+        self.untraced_growth_us = 0.0  # time RSS grew fast outside the growth windows
+        self.traced_growth_us = 0.0  # time the growth windows traced
+        self.longest_us = 0.0  # the longest window (the sampler may get the GIL late to close one)
+        self.traced_growth_bytes = 0  # RSS growth during the growth windows
+        self.untraced_growth_bytes = 0  # RSS growth outside them, while it grew fast
+        self.windows = [0, 0]  # periodic, growth
+        self.nodes = {}  # (parent key, file, line) -> [periodic bytes (scaled), growth bytes, blocks]
+        self.blocks = 0
+
+    def tick(self, t, rss, leaf):
+        """
+        Called every sampler interval; `rss` reads the resident set size (or returns None), `leaf`
+        is the main thread's frame. Growth while it imports modules is their code, not the program's
+        data: it opens no window.
+        """
+        if not self.enabled:
+            return
+        if self.last is None:  # the first periodic window one period in, after the imports at start
+            self.last = self.checked = t
+            self.next_period = t + HEAP_PERIOD_US
+            self.last_rss = rss()
+            return
+        elapsed = t - self.last
+        self.last = t
+        self.credit = min(HEAP_BURST_US, self.credit + elapsed * HEAP_DUTY)
+        if self.tracing:
+            self.credit -= elapsed
+            self.traced_us += elapsed
+            if not self.periodic:
+                self.traced_growth_us += elapsed
+            self.longest_us = max(self.longest_us, t - self.opened)
+        growing = False
+        if t - self.checked >= HEAP_CHECK_US or (self.tracing and t >= self.window_end):
+            span = t - self.checked
+            now = rss()
+            growing = now is not None and self.last_rss is not None and now - self.last_rss >= HEAP_GROWTH_BYTES * span / HEAP_CHECK_US
+            if growing and not self.tracing and _importing(leaf):
+                growing = False
+            if now is not None and self.last_rss is not None and (growing or self.tracing):
+                if self.tracing and not self.periodic:
+                    self.traced_growth_bytes += max(0, now - self.last_rss)
+                elif growing:
+                    self.untraced_growth_us += span
+                    self.untraced_growth_bytes += now - self.last_rss
+            self.last_rss = now
+            self.checked = t
+        if self.tracing:
+            if t < self.window_end:
+                return
+            if growing and not self.periodic and self.credit >= HEAP_WINDOW_US:
+                self.window_end = t + HEAP_WINDOW_US
+                return
+            self.close(t)
+            return
+        periodic = t >= self.next_period
+        if (growing or periodic) and self.credit >= HEAP_WINDOW_US:
+            if periodic:
+                self.next_period = t + HEAP_PERIOD_US
+            self.open(t, not growing)
+
+    def open(self, t, periodic):
+        if self.tm.is_tracing():  # the program started it: leave it to the program
+            self.enabled = False
+            return
+        self.tm.start(HEAP_FRAMES)
+        self.tracing = True
+        self.periodic = periodic
+        self.opened = t
+        self.window_end = t + HEAP_WINDOW_US
+        self.windows[0 if periodic else 1] += 1
+
+    def close(self, t=None):
+        if not self.tracing:
+            return
+        self.tracing = False
+        started = _now_us()
+        try:
+            traces = self.tm._get_traces()
+        finally:
+            self.tm.stop()
+        # A periodic window stands for its period; growth windows are scaled when written.
+        periodic = self.periodic
+        weight = HEAP_PERIOD_US / max(HEAP_WINDOW_US, (t or started) - self.opened) if periodic else 1.0
+        nodes = self.nodes
+        user = self.is_user_file
+        keys = {}  # id(traceback) -> node key: tracemalloc hands out one tuple per distinct traceback
+        for trace in traces:
+            frames = trace[2]  # innermost first
+            key = keys.get(id(frames), False)
+            if key is False:
+                key = keys[id(frames)] = _node_key(frames, user, nodes)
+            if key is None:
+                continue
+            node = nodes[key]
+            if periodic:
+                node[0] += trace[1] * weight
+            else:
+                node[1] += trace[1]
+            node[2] += 1
+            self.blocks += 1
+        del traces, keys
+        pause = _now_us() - started
+        self.pause_us += pause
+        self.credit -= pause
+
+    def forked(self):
+        if self.tracing:
+            self.tracing = False
+            self.tm.stop()
+        self.enabled = False
+
+    def growth_scale(self):
+        """
+        Growth windows stand for all the fast growth of RSS: theirs and the untraced, by bytes (tracing
+        slows allocation, so time would undercount), by time where RSS hardly grew while traced.
+        """
+        traced = self.traced_growth_bytes
+        if traced >= HEAP_GROWTH_BYTES:
+            return (traced + self.untraced_growth_bytes) / traced
+        traced = self.traced_growth_us
+        return (traced + self.untraced_growth_us) / traced if traced > 0 else 1.0
+
+    def profile(self):
+        """
+        The V8 sampling heap profile, frames named by the functions their lines are in. `samples` is
+        empty: the blocks were traced, not sampled one by one, and the sizes are estimates.
+        """
+        names = _FunctionNames({key[1] for key in self.nodes}, self.is_user_file)
+        scale = self.growth_scale()
+        script_ids = {}
+        ids = {}
+        head = {'callFrame': {'functionName': '(root)', 'scriptId': '0', 'url': '', 'lineNumber': -1, 'columnNumber': -1},
+                'selfSize': 0, 'id': 1, 'children': []}
+        made = {None: head}
+
+        def depth(key):
+            d = 0
+            while key is not None:
+                key = key[0]
+                d += 1
+            return d
+
+        nodes = dict(self.nodes)
+        for key in sorted(nodes, key=depth):  # parents before their children
+            parent, filename, line = key
+            periodic_bytes, growth_bytes, _ = nodes[key]
+            script = script_ids.setdefault(filename, str(len(script_ids) + 1))
+            node = {
+                'callFrame': {'functionName': names.at(filename, line), 'scriptId': script, 'url': filename, 'lineNumber': line - 1, 'columnNumber': -1},
+                'selfSize': int(round(periodic_bytes + growth_bytes * scale)),
+                'id': len(ids) + 2,
+                'children': [],
+            }
+            ids[key] = node['id']
+            made[key] = node
+            made[parent]['children'].append(node)
+        return {'head': head, 'samples': []}
+
+
+def _importing(frame):
+    while frame is not None:
+        if frame.f_code.co_filename.startswith('<frozen importlib'):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _node_key(frames, user, nodes):
+    """
+    The tree key of a traceback (innermost first), its nodes added; None for the recorder's own
+    allocations (a recorder frame before any of the program's). The recorder's wrappers below the
+    program's code are skipped, as in the CPU profile.
+    """
+    for filename, _ in frames:
+        if os.path.dirname(filename) == HERE:
+            return None
+        if user(filename):
+            break
+    key = None
+    for filename, line in reversed(frames):
+        if os.path.dirname(filename) != HERE:
+            key = (key, filename, line)
+            if key not in nodes:
+                nodes[key] = [0.0, 0, 0]
+    return key
+
+
+class _FunctionNames:
+    """
+    The function a line of a file is in (the innermost). The program's files are compiled again
+    (few, and every line is found); libraries are read from the code objects of the loaded modules'
+    functions and classes, which is much cheaper than compiling the standard library's files.
+    """
+
+    def __init__(self, filenames, is_user_file):
+        self.lines = {f: {} for f in filenames}  # file -> line -> (span, name)
+        libraries = set()
+        for filename in filenames:
+            if is_user_file(filename):
+                self.add_compiled(filename)
+            else:
+                libraries.add(filename)
+        if libraries:
+            self.add_loaded(libraries)
+
+    def at(self, filename, line):
+        found = self.lines.get(filename, {}).get(line)
+        return found[1] if found else ''
+
+    def add_code(self, code, outer=None):
+        import dis
+
+        todo = [(code, outer)]
+        while todo:
+            code, outer = todo.pop()
+            lines = self.lines.get(code.co_filename)
+            name = getattr(code, 'co_qualname', None) or (code.co_name if outer in (None, '<module>') else outer + '.' + code.co_name)
+            if lines is not None:
+                starts = [line for _, line in dis.findlinestarts(code) if line is not None] or [code.co_firstlineno]
+                span = max(starts) - min(min(starts), code.co_firstlineno)
+                for line in starts + [code.co_firstlineno]:
+                    known = lines.get(line)
+                    if known is None or span < known[0]:  # the innermost code object a line is in
+                        lines[line] = (span, name)
+            todo.extend((c, name) for c in code.co_consts if hasattr(c, 'co_code'))
+
+    def add_compiled(self, filename):
+        try:
+            code = compile(''.join(linecache.getlines(filename)), filename, 'exec', dont_inherit=True)
+        except Exception:
+            return
+        self.add_code(code)
+
+    def add_loaded(self, filenames):
+        seen = set()
+        for module in list(sys.modules.values()):
+            values = list(getattr(module, '__dict__', {}).values())
+            while values:
+                value = values.pop()
+                if id(value) in seen:
+                    continue
+                seen.add(id(value))
+                value = getattr(value, '__func__', value)  # staticmethod, classmethod, bound method
+                code = getattr(value, '__code__', None)
+                if code is not None and hasattr(code, 'co_code'):
+                    if code.co_filename in filenames:
+                        self.add_code(code)
+                elif isinstance(value, type) and getattr(value, '__module__', None) == getattr(module, '__name__', None):
+                    values.extend(vars(value).values())
+                elif isinstance(value, property):
+                    values.extend(f for f in (value.fget, value.fset, value.fdel) if f is not None)
 
 
 def _straight_lines_dropped(samples):
