@@ -6,12 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { basename, extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { JsonReport } from '../src/reports/json.js';
+import { generateProfile } from './bench/generate.js';
 import { bytes, count } from '../src/reports/terminal.js';
 import { cli, corpus, markedLine, programPath, recordHeap as recordHeapOf, root, runCli, tempDir } from './support.js';
 
@@ -533,6 +534,29 @@ describe('viewer', { skip }, () => {
     assert.doesNotMatch((await c.locator('table.lines').textContent()) ?? '', /\bms\b/);
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  test('a profile past 1 GB is streamed through the page: the same totals as the command line', async () => {
+    // 125 M samples make 1.1 GB: past V8's string limit, so nothing may hold it as one string.
+    const big = join(tempDir(), 'big.cpuprofile');
+    const { bytes, samples } = await generateProfile(big, { samples: 125_000_000, seed: 7 });
+    assert.ok(bytes > 2 ** 30, `${bytes} bytes`);
+    const fromCli = runCli(['analyze', '--json', big]);
+    assert.equal(fromCli.code, 0, fromCli.stderr);
+    const expected = JSON.parse(fromCli.stdout) as JsonReport;
+    const { page, errors } = await newPage(browser);
+    await page.goto(plain.url);
+    await page.locator('#file').setInputFiles(big);
+    // The page shows the reading's progress and stays responsive while the Worker reads.
+    await page.locator('#progress progress').waitFor({ timeout: 20_000 });
+    assert.equal(await page.evaluate(() => 6 * 7), 42);
+    await page.locator('section.totals').waitFor({ timeout: 180_000 });
+    const totals = (await page.locator('section.totals').textContent()) ?? '';
+    assert.equal(expected.totals.samples, samples);
+    assert.match(totals.replace(/[,\u202f\u00a0 ]/g, ''), new RegExp(`${samples}samples`), totals);
+    assert.deepEqual(errors, []);
+    await page.close();
+    rmSync(big, { force: true });
   });
 
   test('dist/viewer works from any static host', async () => {
