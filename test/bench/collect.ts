@@ -31,6 +31,8 @@ const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const programs: Program[] = [
   { name: 'I/O-bound (1000 HTTP requests, 2000 reads)', path: join(ROOT, 'test/bench/programs/io-bound.mjs'), target: 1.3 },
   { name: '3 M sequential awaits', path: join(ROOT, 'test/bench/programs/sequential-awaits.mjs'), target: 5 },
+  // Does nothing: the recorded run's CPU minus the plain run's is the fixed cost every recording pays.
+  { name: 'empty program (fixed cost)', path: join(ROOT, 'test/bench/programs/empty.mjs') },
   ...readdirSync(join(ROOT, 'traces'))
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => ({ name: `traces/${f}`, path: join(ROOT, 'traces', f) })),

@@ -1,0 +1,1 @@
+// Does nothing: under `loopscope collect` what it costs is the recording's fixed cost.
