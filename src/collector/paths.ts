@@ -16,8 +16,12 @@ export const COLLECTOR_SCRIPTS = [
 
 const COLLECTOR_URL = new RegExp(`[\\\\/]dist[\\\\/]src[\\\\/]collector[\\\\/](${COLLECTOR_SCRIPTS.join('|')})\\.js([?#].*)?$`);
 
-/** The Python recorder's modules, wherever the package is: `.../collector/python/<name>.py`. */
-const PYTHON_COLLECTOR_URL = /[\\/]collector[\\/]python[\\/](sitecustomize|_loopscope_recorder)\.py$/;
+/**
+ * The Python recorder's modules, wherever the package is: `.../collector/python/sitecustomize.py` and
+ * every module of its package `.../collector/python/_loopscope_recorder/<name>.py` (and
+ * `_loopscope_recorder.py`, the single module recordings made before the package were made by).
+ */
+const PYTHON_COLLECTOR_URL = /[\\/]collector[\\/]python[\\/](sitecustomize\.py|_loopscope_recorder\.py|_loopscope_recorder[\\/]\w+\.py)$/;
 
 /** True for a script URL (file://, or a plain path) of one of loopscope's recorder scripts. */
 export function isCollectorUrl(url: string): boolean {

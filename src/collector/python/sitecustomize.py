@@ -1,6 +1,6 @@
 # Loaded at startup by every Python process that `loopscope collect` starts: collect puts this
 # directory first on PYTHONPATH, and Python imports the first `sitecustomize` it finds. Starts the
-# recorder (_loopscope_recorder.py beside this file) when LOOPSCOPE_OUT names a recording
+# recorder (the _loopscope_recorder package beside this file) when LOOPSCOPE_OUT names a recording
 # directory, then runs the sitecustomize this one hides (a distribution's or a virtualenv's), so
 # the program starts exactly as it would without loopscope.
 

@@ -1,0 +1,183 @@
+# The CPU profile: a thread samples the main thread's stack every interval (sys._current_frames)
+# and adds it to a tree of per-line nodes, V8's cpuprofile shape. It also drives the series and the
+# heap windows, which read at the same ticks. A sample in the event loop's selector is "(idle)"; one
+# taken while the main thread is inside a call that released the GIL gets a native leaf frame
+# named after the callee, so it reads as system time of the calling line.
+
+import linecache
+import os
+import sys
+import time
+
+from .common import is_own_file, now_ns
+from .series import MEMORY_EVERY_US
+
+# A sampler that waited this much past its interval waited for the GIL: the main thread held it,
+# running Python (or C code that keeps the GIL), not sitting in a call that released it.
+GIL_WAIT_US = 1500
+
+# The opcodes of a call, across the Python versions (3.8 to 3.13 name them differently).
+CALL_OPS = frozenset(('CALL', 'PRECALL', 'CALL_FUNCTION', 'CALL_METHOD', 'CALL_FUNCTION_KW', 'CALL_FUNCTION_EX', 'CALL_KW'))
+
+
+class Sampler:
+    """The stack sampler and the CPU profile it builds (a part of Recorder)."""
+
+    def _child(self, parent, name, url='', line=-1, key=None):
+        key = (parent, name) if key is None else key
+        node = self.node_index.get(key)
+        if node is None:
+            node = len(self.nodes)
+            self.nodes.append((parent, name, url, line))
+            self.node_index[key] = node
+        return node
+
+    def callee(self, code, lasti):
+        """The name of the function a frame is calling (it sits at a call instruction), else None."""
+        key = (code, lasti)
+        name = self.callees.get(key, False)
+        if name is not False:
+            return name
+        name = None
+        table = self.instructions.get(code)
+        if table is None:
+            import dis
+
+            table = self.instructions[code] = {i.offset: i for i in dis.get_instructions(code)}
+        ins = table.get(lasti)
+        if ins is not None and ins.opname in CALL_OPS:
+            name = '(native call)'
+            pos = getattr(ins, 'positions', None)
+            if pos is not None and pos.lineno and pos.col_offset is not None:
+                text = linecache.getline(code.co_filename, pos.lineno)
+                head = text[pos.col_offset:].split('(', 1)[0].strip()
+                if head and all(part.isidentifier() for part in head.split('.')):
+                    name = head
+            else:
+                # Before 3.11: the name the call's callee was loaded by, the last one before it.
+                for offset in sorted((o for o in table if o < lasti), reverse=True):
+                    i = table[offset]
+                    if i.opname in ('LOAD_METHOD', 'LOAD_ATTR', 'LOAD_GLOBAL', 'LOAD_NAME'):
+                        name = str(i.argval)
+                        break
+        self.callees[key] = name
+        return name
+
+    def sample(self, leaf, t, gil_was_free):
+        frames = []
+        f = leaf
+        own = True  # the recorder's frames count only at the top of the stack (its own work)
+        mine_by_code = self.own_codes
+        while f is not None:
+            c = f.f_code
+            mine = mine_by_code.get(c)
+            if mine is None:
+                mine = mine_by_code[c] = is_own_file(c.co_filename)
+            if not mine:
+                own = False
+            if own or not mine:
+                frames.append(f)
+            f = f.f_back
+        code = leaf.f_code
+        if code.co_name == 'select' and code.co_filename.endswith('selectors.py'):
+            node = self.idle_node
+        else:
+            node = 1
+            index = self.node_index
+            for f in reversed(frames):
+                c = f.f_code
+                key = (node, c, f.f_lineno or c.co_firstlineno)
+                child = index.get(key)
+                if child is None:
+                    child = self._child(node, getattr(c, 'co_qualname', c.co_name), c.co_filename, key[2], key)
+                node = child
+            if gil_was_free and frames and frames[0] is leaf:
+                name = self.callee(code, leaf.f_lasti)
+                if name:
+                    node = self._child(node, name)
+        self.samples.append(node)
+        self.times.append(t)
+
+    def run_sampler(self):
+        interval = self.interval_us / 1e6
+        frames_of = sys._current_frames
+        main = self.main_ident
+        sched_fd = None
+        if self.schedstat_path:
+            try:
+                sched_fd = os.open(self.schedstat_path, os.O_RDONLY)
+            except OSError:
+                sched_fd = None
+        statm_fd = None
+        try:
+            statm_fd = os.open('/proc/self/statm', os.O_RDONLY)
+        except OSError:
+            pass
+        page = os.sysconf('SC_PAGE_SIZE') if hasattr(os, 'sysconf') else 4096
+        next_memory = 0
+
+        def rss():
+            try:
+                return int(os.pread(statm_fd, 128, 0).split()[1]) * page
+            except (OSError, ValueError, IndexError, TypeError):
+                return None
+
+        heap = self.heap
+        while not self.stopping:
+            before = now_ns()
+            time.sleep(interval)
+            t = now_ns() / 1000.0
+            if self.stopping:
+                break
+            gil_was_free = t - before / 1000.0 - self.interval_us < GIL_WAIT_US
+            leaf = frames_of().get(main)
+            heap.tick(t, rss, leaf)
+            if leaf is None:
+                continue
+            self.sample(leaf, t, gil_was_free)
+            del leaf
+            if sched_fd is not None:
+                try:
+                    on_cpu, run_queue = os.pread(sched_fd, 128, 0).split()[:2]
+                    self.schedstat.extend((t, int(on_cpu), int(run_queue)))
+                except (OSError, ValueError):
+                    pass
+            if t >= next_memory:
+                next_memory = t + MEMORY_EVERY_US
+                if statm_fd is not None:
+                    try:
+                        self.memory.append((t, int(os.pread(statm_fd, 128, 0).split()[1]) * page))
+                    except (OSError, ValueError, IndexError):
+                        pass
+                self.sample_executor(t)
+        heap.close()
+
+    def cpu_profile(self, end_us):
+        samples = self.samples
+        times = self.times
+        hits = [0] * len(self.nodes)
+        for node in samples:
+            hits[node] += 1
+        children = [[] for _ in self.nodes]
+        for i in range(2, len(self.nodes)):
+            children[self.nodes[i][0]].append(i)
+        script_ids = {}
+        nodes = []
+        for i in range(1, len(self.nodes)):
+            _, name, url, line = self.nodes[i]
+            script = script_ids.setdefault(url, str(len(script_ids) + 1)) if url else '0'
+            node = {
+                'id': i,
+                'callFrame': {'functionName': name, 'scriptId': script, 'url': url, 'lineNumber': line - 1 if line > 0 else -1, 'columnNumber': -1},
+                'hitCount': hits[i],
+            }
+            if children[i]:
+                node['children'] = children[i]
+            nodes.append(node)
+        start = int(times[0]) if times else int(self.start_us)
+        deltas = []
+        previous = start
+        for t in times:
+            deltas.append(int(t) - previous)
+            previous = int(t)
+        return {'nodes': nodes, 'startTime': start, 'endTime': int(end_us), 'samples': samples.tolist(), 'timeDeltas': deltas}
