@@ -28,7 +28,7 @@ export interface CollectCommandOptions {
 }
 
 const collectorDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'collector');
-/** The Python recorder's directory (sitecustomize.py and _loopscope_recorder.py), copied there by the build. */
+/** The Python recorder's directory (sitecustomize.py and the _loopscope_recorder package), copied there by the build. */
 const pythonDir = join(collectorDir, 'python');
 const PYTHON_OUT_ENV = 'LOOPSCOPE_OUT';
 const PYTHON_INTERVAL_ENV = 'LOOPSCOPE_INTERVAL_US';
