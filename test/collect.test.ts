@@ -3,14 +3,13 @@
 // complete however the program ends.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Manifest, ManifestProcess } from '../src/collector/format.js';
 import { COLLECTOR_SCRIPTS, isCollectorUrl } from '../src/collector/paths.js';
 import type { JsonReport } from '../src/reports/json.js';
-import { cli, markedLine, programPath, root, runCli, tempDir } from './support.js';
+import { collectInBackground, markedLine, programPath, root, runCli, tempDir } from './support.js';
 
 interface TraceEvent {
   ph: string;
@@ -141,29 +140,8 @@ test('an uncaught exception still prints and exits 1, and the recording is compl
   assert.equal(manifest.exitCode, 1);
 });
 
-/** Starts `collect` on a program that prints `ready <pid>`; resolves once it is ready. */
-async function collectInBackground(program: string) {
-  const out = join(tempDir(), 'rec');
-  const child = spawn(process.execPath, [cli, 'collect', '--out', out, '--', process.execPath, programPath(program)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const ended = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = /ready (\d+)/.exec(stdout);
-      if (m) resolve(Number(m[1]));
-    });
-    void ended.then(() => reject(new Error(`ended before it was ready: ${stderr}`)));
-  });
-  return { out, collector: child, pid, ended, stderr: () => stderr };
-}
-
 test('SIGTERM sent to the program: the recording is complete and the exit code is 143', async () => {
-  const run = await collectInBackground('collect-signal.mjs');
+  const run = await collectInBackground([process.execPath, programPath('collect-signal.mjs')]);
   process.kill(run.pid, 'SIGTERM');
   assert.equal(await run.ended, 143, run.stderr());
   const { process: p, manifest } = { ...only(run.out), manifest: load(run.out).manifest };
@@ -174,12 +152,12 @@ test('SIGTERM sent to the program: the recording is complete and the exit code i
 });
 
 test('SIGTERM sent to collect reaches the program; a second one stops a busy program at once', async () => {
-  let run = await collectInBackground('collect-signal.mjs');
+  let run = await collectInBackground([process.execPath, programPath('collect-signal.mjs')]);
   run.collector.kill('SIGTERM');
   assert.equal(await run.ended, 143, run.stderr());
   assertComplete(only(run.out).process);
 
-  run = await collectInBackground('collect-stuck.mjs');
+  run = await collectInBackground([process.execPath, programPath('collect-stuck.mjs')]);
   const started = performance.now();
   run.collector.kill('SIGTERM');
   await new Promise((resolve) => setTimeout(resolve, 200));

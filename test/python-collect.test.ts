@@ -4,14 +4,14 @@
 // being complete however the program ends.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Manifest, ManifestProcess } from '../src/collector/format.js';
 import { frameKind } from '../src/importers/frames.js';
 import type { JsonReport } from '../src/reports/json.js';
-import { cli, root, runCli, tempDir } from './support.js';
+import { cli, collectInBackground, root, runCli, tempDir } from './support.js';
 
 const PYTHON = 'python3';
 
@@ -153,26 +153,8 @@ test('an uncaught exception: exit code 1, the traceback on stderr, the recording
   assert.equal(p.exitCode, 1);
 });
 
-async function collectInBackground(program: string) {
-  const out = join(tempDir(), 'rec');
-  const child = spawn(process.execPath, [cli, 'collect', '--out', out, '--', PYTHON, program], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const ended = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = /ready (\d+)/.exec(stdout);
-      if (m) resolve(Number(m[1]));
-    });
-    void ended.then(() => reject(new Error(`ended before it was ready: ${stderr}`)));
-  });
-  return { out, pid, ended, stderr: () => stderr };
-}
-
 test('SIGTERM sent to the Python program: the recording is complete and the exit code is 143', async () => {
-  const run = await collectInBackground(pythonProgram('signal_wait.py'));
+  const run = await collectInBackground([PYTHON, pythonProgram('signal_wait.py')]);
   await new Promise((resolve) => setTimeout(resolve, 200));
   process.kill(run.pid, 'SIGTERM');
   assert.equal(await run.ended, 143, run.stderr());
@@ -183,7 +165,7 @@ test('SIGTERM sent to the Python program: the recording is complete and the exit
 });
 
 test('SIGINT: asyncio.run cancels the program, the recording is complete, the exit code is 130', async () => {
-  const run = await collectInBackground(pythonProgram('signal_wait.py'));
+  const run = await collectInBackground([PYTHON, pythonProgram('signal_wait.py')]);
   await new Promise((resolve) => setTimeout(resolve, 200));
   process.kill(run.pid, 'SIGINT');
   assert.equal(await run.ended, 130, run.stderr());

@@ -1,6 +1,6 @@
 // Shared by the tests: paths, running the CLI, recording real profiles with `node --cpu-prof`.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +63,26 @@ export function markedLine(name: string): number {
 
 export function programPath(name: string): string {
   return join(root, 'test', 'programs', name);
+}
+
+/**
+ * Starts `loopscope collect --out <tmp> -- <command>` on a program that prints `ready <pid>`;
+ * resolves once it is ready, so a test can signal it.
+ */
+export async function collectInBackground(command: string[]) {
+  const out = join(tempDir(), 'rec');
+  const child = spawn(process.execPath, [cli, 'collect', '--out', out, '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const ended = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /ready (\d+)/.exec(stdout);
+      if (m) resolve(Number(m[1]));
+    });
+    void ended.then(() => reject(new Error(`ended before it was ready: ${stderr}`)));
+  });
+  return { out, collector: child, pid, ended, stderr: () => stderr };
 }
