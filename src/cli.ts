@@ -45,8 +45,8 @@ const program = new Command()
 
 program
   .command('analyze')
-  .description('read a CPU profile (- for standard input), print the findings and the per-line table')
-  .argument('<file...>', 'a .cpuprofile from node --cpu-prof, the inspector or DevTools')
+  .description('read a profile, trace or recording (- for standard input), print the findings and the per-line table')
+  .argument('<file...>', 'a .cpuprofile, Chrome trace, pprof, .heapprofile, speedscope, folded stacks, scalene JSON, or a collect directory')
   .option('--json', 'print the report as JSON (see SPEC.md for the contract)')
   .option('--speedscope <out.json>', 'also write a speedscope file for the flame graph')
   .option('--pprof <out.pb.gz>', 'also write a gzipped pprof profile (go tool pprof reads it)')
@@ -100,8 +100,8 @@ program
 
 program
   .command('collect')
-  .description('run a Node program and record CPU samples, async activity, event loop, off-CPU time, GC and memory')
-  .argument('<command...>', 'the command to run (after --): node app.mjs, npm start, ...')
+  .description('run a Node or Python asyncio program and record CPU samples, async activity, event loop, off-CPU time, GC and memory')
+  .argument('<command...>', 'the command to run (after --): node app.mjs, npm start, python3 app.py, ...')
   .option('--out <dir>', 'directory for the recording (default: loopscope-<timestamp>)')
   .option('--interval <ms>', 'CPU sampling interval in milliseconds', '1')
   .passThroughOptions()
