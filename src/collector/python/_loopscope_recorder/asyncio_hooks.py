@@ -5,7 +5,7 @@
 import sys
 import threading
 
-from .common import now_us
+from .common import now_ns, now_us
 from .series import HEARTBEAT_S
 
 
@@ -132,18 +132,17 @@ class AsyncioHooks:
             return future
 
         def _run(handle):
+            recorder.callbacks += 1
             owner = getattr(handle._callback, '__self__', None)
             state = tracked.get(id(owner)) if owner is not None else None
             if state is None:
-                recorder.callbacks += 1
                 return original_handle_run(handle)
-            recorder.callbacks += 1
-            start = now_us()
+            start = now_ns() / 1000.0
             try:
                 return original_handle_run(handle)
             finally:
                 if not recorder.finished:
-                    recorder.stepped(owner, state, start, now_us())
+                    recorder.stepped(owner, state, start, now_ns() / 1000.0)
 
         Loop.__init__ = __init__
         Loop.set_task_factory = set_task_factory

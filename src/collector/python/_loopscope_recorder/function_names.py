@@ -54,6 +54,11 @@ class FunctionNames:
     def add_loaded(self, filenames):
         seen = set()
         for module in list(sys.modules.values()):
+            # A module loaded from a file none of the frames are in holds no function of theirs but
+            # ones it imported, which their own modules hold (frozen modules have other filenames).
+            origin = getattr(getattr(module, '__spec__', None), 'origin', None)
+            if origin and origin != 'frozen' and getattr(module, '__file__', None) == origin and origin not in filenames:
+                continue
             values = list(getattr(module, '__dict__', {}).values())
             while values:
                 value = values.pop()

@@ -33,7 +33,7 @@ class Recorder(Sampler, Series, Tasks, AsyncioHooks, Writer, Metadata):
         self.stopping = False
         self.library_roots = library_roots()
         self.user_files = {}
-        # CPU profile: node 1 is (root); children keyed by (parent, code, line) or (parent, name).
+        # CPU profile: node 1 is (root); children keyed by (parent, id(code), line) or (parent, name).
         self.nodes = [None, (0, '(root)', '', -1)]
         self.node_index = {}
         self.idle_node = self._child(1, '(idle)')
@@ -41,8 +41,7 @@ class Recorder(Sampler, Series, Tasks, AsyncioHooks, Writer, Metadata):
         self.samples = array('i')
         self.times = array('d')
         self.callees = {}
-        self.instructions = {}
-        self.own_codes = {}
+        self.code_infos = {}  # code object -> (own, select, name): see Sampler.code_info
         # Trace.
         self.events = []
         self.dropped = 0
@@ -50,6 +49,8 @@ class Recorder(Sampler, Series, Tasks, AsyncioHooks, Writer, Metadata):
         self.types = {}
         self.sites = []
         self.site_index = {}
+        self.site_at = {}  # (id(code), instruction) -> site: an await's line, found once
+        self.site_codes = []
         self.task_count = 0
         self.tasks = {}  # id(task) -> [resource id, weight, open awaits]
         self.callbacks = 0

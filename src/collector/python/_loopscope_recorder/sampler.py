@@ -4,6 +4,7 @@
 # taken while the main thread is inside a call that released the GIL gets a native leaf frame
 # named after the callee, so it reads as system time of the calling line.
 
+import itertools
 import linecache
 import os
 import sys
@@ -34,67 +35,81 @@ class Sampler:
 
     def callee(self, code, lasti):
         """The name of the function a frame is calling (it sits at a call instruction), else None."""
-        key = (code, lasti)
+        key = (id(code), lasti)  # the code is held in code_infos
         name = self.callees.get(key, False)
         if name is not False:
             return name
-        name = None
-        table = self.instructions.get(code)
-        if table is None:
-            import dis
+        import dis
 
-            table = self.instructions[code] = {i.offset: i for i in dis.get_instructions(code)}
-        ins = table.get(lasti)
-        if ins is not None and ins.opname in CALL_OPS:
+        name = None
+        raw = code.co_code
+        if 0 <= lasti < len(raw) and dis.opname[raw[lasti]] in CALL_OPS:
             name = '(native call)'
-            pos = getattr(ins, 'positions', None)
-            if pos is not None and pos.lineno and pos.col_offset is not None:
-                text = linecache.getline(code.co_filename, pos.lineno)
-                head = text[pos.col_offset:].split('(', 1)[0].strip()
-                if head and all(part.isidentifier() for part in head.split('.')):
-                    name = head
+            positions = getattr(code, 'co_positions', None)
+            if positions is not None:
+                # One position per 2-byte code unit: the call's own, without disassembling the code.
+                pos = next(itertools.islice(positions(), lasti // 2, None), None)
+                if pos is not None and pos[0] and pos[2] is not None:
+                    text = linecache.getline(code.co_filename, pos[0])
+                    head = text[pos[2]:].split('(', 1)[0].strip()
+                    if head and all(part.isidentifier() for part in head.split('.')):
+                        name = head
             else:
                 # Before 3.11: the name the call's callee was loaded by, the last one before it.
-                for offset in sorted((o for o in table if o < lasti), reverse=True):
-                    i = table[offset]
+                for i in reversed([i for i in dis.get_instructions(code) if i.offset < lasti]):
                     if i.opname in ('LOAD_METHOD', 'LOAD_ATTR', 'LOAD_GLOBAL', 'LOAD_NAME'):
                         name = str(i.argval)
                         break
         self.callees[key] = name
         return name
 
+    def code_info(self, code):
+        """
+        Per code object, found once: (is the recorder's own, is the selector's select, name, the code).
+        Keyed by id (a code object hashes its whole contents each time); holding the code keeps
+        the id from passing to another one.
+        """
+        info = self.code_infos[id(code)] = (
+            is_own_file(code.co_filename),
+            code.co_name == 'select' and code.co_filename.endswith('selectors.py'),
+            getattr(code, 'co_qualname', code.co_name),
+            code,
+        )
+        return info
+
     def sample(self, leaf, t, gil_was_free):
+        infos = self.code_infos
+        code = leaf.f_code
+        info = infos.get(id(code)) or self.code_info(code)
+        if info[1]:  # idle in the event loop's selector: no need to walk the stack
+            self.samples.append(self.idle_node)
+            self.times.append(t)
+            return
         frames = []
         f = leaf
         own = True  # the recorder's frames count only at the top of the stack (its own work)
-        mine_by_code = self.own_codes
         while f is not None:
             c = f.f_code
-            mine = mine_by_code.get(c)
-            if mine is None:
-                mine = mine_by_code[c] = is_own_file(c.co_filename)
-            if not mine:
+            if not (infos.get(id(c)) or self.code_info(c))[0]:
                 own = False
-            if own or not mine:
+                frames.append(f)
+            elif own:
                 frames.append(f)
             f = f.f_back
-        code = leaf.f_code
-        if code.co_name == 'select' and code.co_filename.endswith('selectors.py'):
-            node = self.idle_node
-        else:
-            node = 1
-            index = self.node_index
-            for f in reversed(frames):
-                c = f.f_code
-                key = (node, c, f.f_lineno or c.co_firstlineno)
-                child = index.get(key)
-                if child is None:
-                    child = self._child(node, getattr(c, 'co_qualname', c.co_name), c.co_filename, key[2], key)
-                node = child
-            if gil_was_free and frames and frames[0] is leaf:
-                name = self.callee(code, leaf.f_lasti)
-                if name:
-                    node = self._child(node, name)
+        node = 1
+        index = self.node_index
+        for f in reversed(frames):
+            c = f.f_code
+            line = f.f_lineno or c.co_firstlineno
+            key = (node, id(c), line)
+            child = index.get(key)
+            if child is None:
+                child = self._child(node, infos[id(c)][2], c.co_filename, line, key)
+            node = child
+        if gil_was_free and frames and frames[0] is leaf:
+            name = self.callee(code, leaf.f_lasti)
+            if name:
+                node = self._child(node, name)
         self.samples.append(node)
         self.times.append(t)
 

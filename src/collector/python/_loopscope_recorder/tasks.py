@@ -6,6 +6,7 @@
 
 import os
 import sys
+from types import AsyncGeneratorType, CoroutineType, GeneratorType
 
 from .common import is_own_file, now_us
 
@@ -86,49 +87,85 @@ class Tasks:
         self.tasks[id(task)] = [rid, weight, [], site]
 
     def stepped(self, task, state, start, end):
-        rid, weight, awaits = state[:3]
+        rid, weight, awaits = state[0], state[1], state[2]
+        event = self.event
         # The step is the callback of what it resumed: the innermost await of the program's code
         # the task was suspended in (the task itself for its first step).
         if awaits:
-            self.event(('X', awaits[-1][3], 'await', start, end - start))
+            event(('X', awaits[-1][3], 'await', start, end - start))
         else:
-            self.event(('X', rid, 'Task', start, end - start))
+            event(('X', rid, 'Task', start, end - start))
         if task.done():
-            self.event(('n', rid, end))
+            event(('n', rid, end))
             self.close_awaits(awaits, 0, start)
             del self.tasks[id(task)]
             return
         # The task's await chain, outermost first: (frame, instruction, awaited object) per frame of
         # the program's own code. An await stays the same while its frame waits at the same place
-        # for the same object, however many steps the frames inside it take meanwhile.
+        # for the same object, however many steps the frames inside it take meanwhile. Library
+        # coroutines are told by their code: reading cr_frame would make a frame object for each.
         chain = []
         c = task.get_coro()
+        user = self.user_files
         while c is not None:
-            frame = getattr(c, 'cr_frame', None) or getattr(c, 'gi_frame', None) or getattr(c, 'ag_frame', None)
-            if frame is None:
-                break
-            awaited = getattr(c, 'cr_await', None)
-            if awaited is None:
-                awaited = getattr(c, 'gi_yieldfrom', None) or getattr(c, 'ag_await', None)
-            if self.is_user_file(frame.f_code.co_filename):
+            kind = type(c)
+            if kind is CoroutineType:
+                code = c.cr_code
+                awaited = c.cr_await
+            elif kind is GeneratorType:
+                code = c.gi_code
+                awaited = c.gi_yieldfrom
+            elif kind is AsyncGeneratorType:
+                code = c.ag_code
+                awaited = c.ag_await
+            else:  # a Future, or another awaitable: where the chain ends, unless it says otherwise
+                frame = getattr(c, 'cr_frame', None) or getattr(c, 'gi_frame', None) or getattr(c, 'ag_frame', None)
+                if frame is None:
+                    break
+                code = frame.f_code
+                awaited = getattr(c, 'cr_await', None)
+                if awaited is None:
+                    awaited = getattr(c, 'gi_yieldfrom', None) or getattr(c, 'ag_await', None)
+            filename = code.co_filename
+            mine = user.get(filename)
+            if mine is None:
+                mine = self.is_user_file(filename)
+            if mine:
+                frame = getattr(c, 'cr_frame', None) or getattr(c, 'gi_frame', None) or getattr(c, 'ag_frame', None)
+                if frame is None:
+                    break
                 chain.append((frame, frame.f_lasti, awaited))
             c = awaited
         # The awaited object is held (it is alive while the await lasts anyway): by id alone, a
         # loop's next coroutine, allocated where the previous one was freed, would pass for the
         # same await. The frame's id suffices: the object awaited one level out holds it.
         same = 0
-        while same < len(awaits) and same < len(chain):
+        n = min(len(awaits), len(chain))
+        while same < n:
             a = awaits[same]
             frame, lasti, awaited = chain[same]
             if a[0] != id(frame) or a[1] != lasti or a[2] is not awaited:
                 break
             same += 1
-        self.close_awaits(awaits, same, start)
-        for frame, lasti, awaited in chain[same:]:
-            # Trigger 0: an await is not derived from another resource the way a task's first
-            # step is from its creator (the task is in args.task).
-            aid = self.begin('await', 0, self.site(frame), weight, end, task=rid)
-            awaits.append((id(frame), lasti, awaited, aid))
+        if same < len(awaits):
+            self.close_awaits(awaits, same, start)
+        if same < len(chain):
+            counts = self.type_of('await')
+            sites = self.site_at
+            for frame, lasti, awaited in chain[same:]:
+                code = frame.f_code
+                site = sites.get((id(code), lasti))
+                if site is None:
+                    site = sites[(id(code), lasti)] = self.site(frame)
+                    self.site_codes.append(code)  # keeps its id its own
+                # begin(), inline (several a step). Trigger 0: an await is not derived from another
+                # resource the way a task's first step is from its creator (the task is in args.task).
+                counts['created'] += weight
+                counts['traced'] += 1
+                aid = self.next_id
+                self.next_id = aid + 1
+                event(('b', aid, 'await', end, 0, site, weight, False, rid))
+                awaits.append((id(frame), lasti, awaited, aid))
 
     def close_awaits(self, awaits, keep, start):
         # Resumed during the step that began at `start`, innermost first: an outer await resumes

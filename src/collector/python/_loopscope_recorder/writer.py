@@ -27,8 +27,9 @@ class Writer:
 
     def write_json(self, name, value):
         path = os.path.join(self.out, name)
+        text = json.dumps(value, separators=(',', ':'))  # dumps: C encoder all through, dump is not
         with open(path + '.tmp', 'w') as f:
-            json.dump(value, f, separators=(',', ':'))
+            f.write(text)
         os.replace(path + '.tmp', path)
 
     def write_trace(self, name, end_us):
@@ -43,9 +44,15 @@ class Writer:
         for file, line, function in self.sites:
             args = ',"site":%s,"function":%s' % (json.dumps('%s:%d:0' % (file, line)), json.dumps(function))
             site_args.append(args)
+        # The events' constant parts formatted once: about 20 events a task step on I/O-bound programs.
+        begin = '{"ph":"b","cat":"async","name":"%%s","id":%%d,%s,"ts":%%.1f,"args":{"asyncId":%%d,"triggerAsyncId":%%d%%s}}' % head
+        resolve = '{"ph":"n","cat":"async","name":"promiseResolve","id":%%d,%s,"ts":%%.1f}' % head
+        callback = '{"ph":"X","cat":"async.callback","name":"%%s",%s,"ts":%%.1f,"dur":%%.1f,"args":{"asyncId":%%d}}' % head
         for e in self.events:
             kind = e[0]
-            if kind == 'b':
+            if kind == 'n':
+                emit(resolve % (e[1], e[2]))
+            elif kind == 'b':
                 _, rid, type_name, ts, trigger, site, weight, pool, task = e
                 extra = site_args[site] if site >= 0 else ''
                 if task:
@@ -54,14 +61,10 @@ class Writer:
                     extra += ',"threadpool":true'
                 if weight > 1:
                     extra += ',"weight":%d' % weight
-                emit('{"ph":"b","cat":"async","name":"%s","id":%d,%s,"ts":%.1f,"args":{"asyncId":%d,"triggerAsyncId":%d%s}}'
-                     % (type_name, rid, head, ts, rid, trigger, extra))
-            elif kind == 'n':
-                emit('{"ph":"n","cat":"async","name":"promiseResolve","id":%d,%s,"ts":%.1f}' % (e[1], head, e[2]))
+                emit(begin % (type_name, rid, ts, rid, trigger, extra))
             else:
                 _, rid, type_name, start, duration = e
-                emit('{"ph":"X","cat":"async.callback","name":"%s",%s,"ts":%.1f,"dur":%.1f,"args":{"asyncId":%d}}'
-                     % (type_name, head, start, duration, rid))
+                emit(callback % (type_name, start, duration, rid))
         for start, duration, generation in self.gc_pauses:
             emit('{"ph":"X","cat":"gc","name":"GC",%s,"ts":%.1f,"dur":%.1f,"args":{"generation":%d}}' % (head, start, duration, generation))
         for t, late in self.drift:
