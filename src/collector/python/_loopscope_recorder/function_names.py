@@ -36,7 +36,10 @@ class FunctionNames:
             lines = self.lines.get(code.co_filename)
             name = getattr(code, 'co_qualname', None) or (code.co_name if outer in (None, '<module>') else outer + '.' + code.co_name)
             if lines is not None:
-                starts = [line for _, line in dis.findlinestarts(code) if line is not None] or [code.co_firstlineno]
+                if hasattr(code, 'co_lines'):  # 3.10+: what findlinestarts reads, without its Python loop
+                    starts = list({line for _, _, line in code.co_lines() if line is not None}) or [code.co_firstlineno]
+                else:
+                    starts = [line for _, line in dis.findlinestarts(code) if line is not None] or [code.co_firstlineno]
                 span = max(starts) - min(min(starts), code.co_firstlineno)
                 for line in starts + [code.co_firstlineno]:
                     known = lines.get(line)

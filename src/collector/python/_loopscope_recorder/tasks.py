@@ -92,9 +92,9 @@ class Tasks:
         # The step is the callback of what it resumed: the innermost await of the program's code
         # the task was suspended in (the task itself for its first step).
         if awaits:
-            event(('X', awaits[-1][3], 'await', start, end - start))
+            event(('X', 'await', start, end - start, awaits[-1][3]))
         else:
-            event(('X', rid, 'Task', start, end - start))
+            event(('X', 'Task', start, end - start, rid))
         if task.done():
             event(('n', rid, end))
             self.close_awaits(awaits, 0, start)
@@ -181,7 +181,7 @@ class Tasks:
 
         def done(_future, rid=rid):
             self.jobs_in_flight -= 1
-            self.event(('X', rid, 'executor', now_us(), 1.0))
+            self.event(('X', 'executor', now_us(), 1.0, rid))
 
         future.add_done_callback(done)
 

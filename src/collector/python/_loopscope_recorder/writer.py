@@ -44,15 +44,18 @@ class Writer:
         for file, line, function in self.sites:
             args = ',"site":%s,"function":%s' % (json.dumps('%s:%d:0' % (file, line)), json.dumps(function))
             site_args.append(args)
-        # The events' constant parts formatted once: about 20 events a task step on I/O-bound programs.
+        # The events' constant parts formatted once: about 20 events a task step on I/O-bound
+        # programs. An 'n' or 'X' event's tuple is its template's arguments (%.0s takes its kind).
         begin = '{"ph":"b","cat":"async","name":"%%s","id":%%d,%s,"ts":%%.1f,"args":{"asyncId":%%d,"triggerAsyncId":%%d%%s}}' % head
-        resolve = '{"ph":"n","cat":"async","name":"promiseResolve","id":%%d,%s,"ts":%%.1f}' % head
-        callback = '{"ph":"X","cat":"async.callback","name":"%%s",%s,"ts":%%.1f,"dur":%%.1f,"args":{"asyncId":%%d}}' % head
+        resolve = '%%.0s{"ph":"n","cat":"async","name":"promiseResolve","id":%%d,%s,"ts":%%.1f}' % head
+        callback = '%%.0s{"ph":"X","cat":"async.callback","name":"%%s",%s,"ts":%%.1f,"dur":%%.1f,"args":{"asyncId":%%d}}' % head
         for e in self.events:
             kind = e[0]
             if kind == 'n':
-                emit(resolve % (e[1], e[2]))
-            elif kind == 'b':
+                emit(resolve % e)
+            elif kind == 'X':
+                emit(callback % e)
+            else:
                 _, rid, type_name, ts, trigger, site, weight, pool, task = e
                 extra = site_args[site] if site >= 0 else ''
                 if task:
@@ -62,9 +65,6 @@ class Writer:
                 if weight > 1:
                     extra += ',"weight":%d' % weight
                 emit(begin % (type_name, rid, ts, rid, trigger, extra))
-            else:
-                _, rid, type_name, start, duration = e
-                emit(callback % (type_name, start, duration, rid))
         for start, duration, generation in self.gc_pauses:
             emit('{"ph":"X","cat":"gc","name":"GC",%s,"ts":%.1f,"dur":%.1f,"args":{"generation":%d}}' % (head, start, duration, generation))
         for t, late in self.drift:
