@@ -62,6 +62,8 @@ class HeapSampler:
         """
         if not self.enabled:
             return
+        if not self.tracing and t - self.checked < HEAP_CHECK_US and t < self.next_period and self.last is not None:
+            return  # nothing to do: the credit earned meanwhile is added at the next tick that acts
         if self.last is None:  # the first periodic window one period in, after the imports at start
             self.last = self.checked = t
             self.next_period = t + HEAP_PERIOD_US

@@ -33,6 +33,16 @@ class Tasks:
             self.sites.append((os.path.abspath(code.co_filename), line, name))
         return index
 
+    def site_at_frame(self, frame):
+        """site(frame), found once per instruction: its line, file and function follow from those."""
+        code = frame.f_code
+        key = (id(code), frame.f_lasti)
+        site = self.site_at.get(key)
+        if site is None:
+            site = self.site_at[key] = self.site(frame)
+            self.site_codes.append(code)  # keeps its id its own
+        return site
+
     def caller_site(self, frame):
         """
         The innermost frame of the program's own code from `frame` outwards, as a site. Inside a
@@ -42,7 +52,7 @@ class Tasks:
         while frame is not None:
             filename = frame.f_code.co_filename
             if self.is_user_file(filename):
-                return self.site(frame)
+                return self.site_at_frame(frame)
             if is_own_file(filename):
                 break
             frame = frame.f_back
@@ -153,11 +163,9 @@ class Tasks:
             counts = self.type_of('await')
             sites = self.site_at
             for frame, lasti, awaited in chain[same:]:
-                code = frame.f_code
-                site = sites.get((id(code), lasti))
+                site = sites.get((id(frame.f_code), lasti))
                 if site is None:
-                    site = sites[(id(code), lasti)] = self.site(frame)
-                    self.site_codes.append(code)  # keeps its id its own
+                    site = self.site_at_frame(frame)
                 # begin(), inline (several a step). Trigger 0: an await is not derived from another
                 # resource the way a task's first step is from its creator (the task is in args.task).
                 counts['created'] += weight
