@@ -6,7 +6,6 @@
 # for all the fast growth of RSS (scaled by all of it / the growth while they traced).
 
 from .common import is_own_file, now_us
-from .function_names import FunctionNames
 
 # Heap sampling: traceback depth, periodic windows, growth windows, and the budget they share.
 # One frame: each frame more costs about as much as the first (CPython 3.11, the I/O-bound
@@ -28,7 +27,7 @@ class HeapSampler:
 
     def __init__(self, is_user_file):
         try:
-            import tracemalloc
+            import _tracemalloc as tracemalloc  # what tracemalloc.py re-exports, without its imports (pickle, ...)
         except ImportError:
             tracemalloc = None
         self.tm = tracemalloc
@@ -174,6 +173,8 @@ class HeapSampler:
         The V8 sampling heap profile, frames named by the functions their lines are in. `samples` is
         empty: the blocks were traced, not sampled one by one, and the sizes are estimates.
         """
+        from .function_names import FunctionNames  # at exit only: it imports linecache
+
         names = FunctionNames({key[1] for key in self.nodes}, self.is_user_file)
         scale = self.growth_scale()
         script_ids = {}

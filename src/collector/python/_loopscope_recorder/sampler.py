@@ -5,7 +5,6 @@
 # named after the callee, so it reads as system time of the calling line.
 
 import itertools
-import linecache
 import os
 import sys
 import time
@@ -50,6 +49,8 @@ class Sampler:
                 # One position per 2-byte code unit: the call's own, without disassembling the code.
                 pos = next(itertools.islice(positions(), lasti // 2, None), None)
                 if pos is not None and pos[0] and pos[2] is not None:
+                    import linecache
+
                     text = linecache.getline(code.co_filename, pos[0])
                     head = text[pos[2]:].split('(', 1)[0].strip()
                     if head and all(part.isidentifier() for part in head.split('.')):
