@@ -26,14 +26,9 @@ def _start_recorder():
     if not out:
         return
     try:
-        # The recorder's own bytecode is cached beside it even where the program's is not
-        # (PYTHONDONTWRITEBYTECODE, -B): compiling it again costs every recorded process ~7 ms.
-        dont_write_bytecode = sys.dont_write_bytecode
-        sys.dont_write_bytecode = False
-        try:
-            import _loopscope_recorder
-        finally:
-            sys.dont_write_bytecode = dont_write_bytecode
+        # The build compiles the recorder ahead (scripts/copy-python-recorder.mjs): compiling it at
+        # every start would cost each recorded process ~7 ms where bytecode is not written.
+        import _loopscope_recorder
 
         _loopscope_recorder.start(out, int(os.environ.get('LOOPSCOPE_INTERVAL_US') or 1000))
     except Exception as error:  # the program runs unrecorded rather than not at all
