@@ -1,12 +1,12 @@
 // `npm run bench`: loopscope's throughput and peak memory on large V8 CPU profiles, each figure next
 // to the naive baseline (readFileSync + JSON.parse) measured in the same run on the same file.
 // Env: BENCH_QUICK=1 skips the big file; BENCH_BIG_SAMPLES sets its sample count.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATOR_VERSION, generateProfile } from './generate.js';
+import { measure, type Run } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -16,45 +16,7 @@ const RUNS = 3;
 const MIN_FREE = 6e9; // the big file plus headroom for everything else on the disk
 
 interface Input { path: string; bytes: number; samples: number }
-interface Run { wallS: number; cpuS: number; rssMB: number; code: number | null; err: string }
 interface Row { input: Input; tool: string; runs: Run[]; note?: string }
-
-/** Runs `node ...args` with stdout discarded; wall time, the child's CPU time (user + system) and peak RSS. */
-function measure(args: string[]): Promise<Run> {
-  // GNU time reports the child's ru_maxrss and CPU time exactly; polling VmHWM is the fallback
-  // without it (CPU time then unknown: NaN). CPU time is what a loaded, shared machine distorts least.
-  const viaTime = existsSync('/usr/bin/time');
-  const [cmd, argv] = viaTime ? ['/usr/bin/time', ['-f', '%U %S %M', process.execPath, ...args]] : [process.execPath, args];
-  const t0 = performance.now();
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr = (stderr + d).slice(-65536); // a runaway child must not fill our memory; %M is last
-  });
-  let hwmKB = 0;
-  const poll = viaTime ? undefined : setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) hwmKB = Math.max(hwmKB, Number(m[1]));
-    } catch { /* exited between polls */ }
-  }, 10);
-  return new Promise((done) => {
-    child.on('close', (code) => {
-      const wallS = (performance.now() - t0) / 1000;
-      clearInterval(poll);
-      const lines = stderr.trimEnd().split('\n');
-      let cpuS = NaN;
-      if (viaTime) {
-        const [user, system, kb] = (lines.pop() ?? '').split(' ').map(Number);
-        hwmKB = kb || 0;
-        cpuS = user + system;
-      }
-      const err = lines.find((l) => l.trim() && !/^Command (exited|terminated)/.test(l)) ?? '';
-      done({ wallS, cpuS, rssMB: hwmKB / 1024, code, err });
-    });
-    child.on('error', (e) => done({ wallS: 0, cpuS: NaN, rssMB: 0, code: -1, err: e.message }));
-  });
-}
 
 /** RUNS runs, stopping at the first failure. */
 async function bench(input: Input, tool: string, args: string[]): Promise<Row> {

@@ -5,11 +5,12 @@
 // Env: BENCH_TRACE_MB and BENCH_PPROF_MB set the sizes (default 500, and 200,400: two pprof sizes
 // show how memory grows with the file), BENCH_RUNS the runs, BENCH_FORMATS=trace (or pprof) measures
 // one of the two.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rng } from './generate.js';
+import { measure, type Run } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -19,63 +20,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GENERATOR_VERSION = 1;
 
 // ---------------------------------------------------------------------------------------------
-// Measuring (test/bench/analyze.ts runs its benchmark when imported, so its helper is not shared)
-
-interface Run {
-  wallS: number;
-  rssMB: number;
-  code: number | null;
-  err: string;
-}
-
-/** Runs `node ...args` with stdout discarded; wall time and the child's peak RSS (GNU time's %M). */
-function measure(args: string[]): Promise<Run> {
-  const viaTime = existsSync('/usr/bin/time');
-  const [cmd, argv] = viaTime ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
-  const t0 = performance.now();
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-65536)));
-  let hwmKB = 0;
-  const poll = viaTime
-    ? undefined
-    : setInterval(() => {
-        try {
-          const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-          if (m) hwmKB = Math.max(hwmKB, Number(m[1]));
-        } catch {
-          /* exited between polls */
-        }
-      }, 10);
-  return new Promise((done) => {
-    child.on('close', (code) => {
-      clearInterval(poll);
-      const lines = stderr.trimEnd().split('\n');
-      if (viaTime) hwmKB = Number(lines.pop()) || 0;
-      const err = lines.find((l) => l.trim() && !/^Command (exited|terminated)/.test(l)) ?? '';
-      done({ wallS: (performance.now() - t0) / 1000, rssMB: hwmKB / 1024, code, err });
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Generating
-
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed | 0;
-  }
-  float(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.float() * n);
-  }
-}
 
 /** A call tree of `n` nodes (node 1 the root; 2 (program), 3 (idle), 4 (garbage collector)). */
 function callTree(rng: Rng, n: number): { parent: Int32Array; frame: string[] } {

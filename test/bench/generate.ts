@@ -15,7 +15,7 @@ const IDLE = 3;
 const GC = 4;
 
 /** mulberry32: tiny, fast, and plenty random for synthetic data. */
-class Rng {
+export class Rng {
   private s: number;
   constructor(seed: number) {
     this.s = seed | 0;
