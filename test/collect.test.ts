@@ -280,6 +280,50 @@ test('thread-pool work is marked and gets its creation line', () => {
   assert.equal(trace.metadata.async.types.PBKDF2REQUEST.threadpool, true);
 });
 
+test('a creation site below many library frames is the program`s line; with none in reach, the library`s', () => {
+  // A package that recurses before it starts a timer: the program's call lies 18 frames down, past
+  // the recorder's first, shorter stack capture; at 40 frames down it is out of reach.
+  const dir = tempDir();
+  mkdirSync(join(dir, 'node_modules', 'deep'), { recursive: true });
+  writeFileSync(
+    join(dir, 'node_modules', 'deep', 'index.mjs'),
+    'export function later(depth) {\n  if (depth > 0) return later(depth - 1) + 0;\n  setTimeout(() => {}, 1);\n  return 0;\n}\n',
+  );
+  const program = join(dir, 'deep-site.mjs');
+  writeFileSync(program, "import { later } from './node_modules/deep/index.mjs';\nlater(16);\nlater(40);\n");
+  const out = join(dir, 'rec');
+  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace } = only(out);
+  const timers = trace.traceEvents.filter((e) => e.ph === 'b' && e.name === 'Timeout');
+  assert.equal(timers.length, 2);
+  assert.equal(timers[0].args!.site, `${program}:2:1`);
+  assert.match(String(timers[1].args!.site), /node_modules\/deep\/index\.mjs:[23]:/);
+});
+
+test('fetch: creation sites are the program`s lines, never the frames of Node`s WebAssembly HTTP parser', () => {
+  const dir = tempDir();
+  const program = join(dir, 'fetch-sites.mjs');
+  writeFileSync(
+    program,
+    [
+      "import { createServer } from 'node:http';",
+      "const server = createServer((request, response) => response.end('ok'));",
+      "await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));",
+      'for (let i = 0; i < 20; i++) await (await fetch(`http://127.0.0.1:${server.address().port}/`)).text();',
+      'server.close();',
+      '',
+    ].join('\n'),
+  );
+  const out = join(dir, 'rec');
+  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
+  assert.equal(r.code, 0, r.stderr);
+  const { trace } = only(out);
+  const sites = trace.traceEvents.filter((e) => e.ph === 'b' && e.args?.site).map((e) => String(e.args!.site));
+  assert.ok(sites.some((s) => s.startsWith(`${program}:4:`)), 'the fetch line is a creation site');
+  assert.deepEqual(sites.filter((s) => s.startsWith('wasm://')), []);
+});
+
 test('the recorder itself never appears as the creation site of the program`s resources', () => {
   const r = collect('collect-timer.mjs', ['20']);
   const { trace } = only(r.out);
