@@ -301,7 +301,7 @@ test('a creation site below many library frames is the program`s line; with none
   assert.match(String(timers[1].args!.site), /node_modules\/deep\/index\.mjs:[23]:/);
 });
 
-test('fetch: creation sites are the program`s lines, never the frames of Node`s WebAssembly HTTP parser', () => {
+test('fetch: creation sites are the program`s lines, with fetch as the function called, never the frames of Node`s WebAssembly HTTP parser', () => {
   const dir = tempDir();
   const program = join(dir, 'fetch-sites.mjs');
   writeFileSync(
@@ -322,6 +322,9 @@ test('fetch: creation sites are the program`s lines, never the frames of Node`s 
   const sites = trace.traceEvents.filter((e) => e.ph === 'b' && e.args?.site).map((e) => String(e.args!.site));
   assert.ok(sites.some((s) => s.startsWith(`${program}:4:`)), 'the fetch line is a creation site');
   assert.deepEqual(sites.filter((s) => s.startsWith('wasm://')), []);
+  // Resources fetch creates for itself name it as the function the program's line was calling.
+  const inside = trace.traceEvents.filter((e) => e.ph === 'b' && String(e.args?.site).startsWith(`${program}:4:`));
+  assert.ok(inside.some((e) => e.args!.callee === 'fetch'), JSON.stringify(inside.slice(0, 3)));
 });
 
 test('the recorder itself never appears as the creation site of the program`s resources', () => {

@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Finding, Kind } from '../src/model.js';
@@ -123,6 +124,36 @@ for (const c of CASES) {
     else assert.ok(top.impactMs! > 0, `impactMs ${top.impactMs}`);
   });
 }
+
+test('context-switching: tasks a library creates inside its own calls are its cost, told apart from the program`s own tasks', () => {
+  // The same 120,000 tiny promise steps, built by a function in node_modules and by one in the
+  // program: the first is what calling that library costs (info, naming it), the second the
+  // program's own design (a warning or worse, at the line that spawns them).
+  const dir = tempDir();
+  mkdirSync(join(dir, 'node_modules', 'steps'), { recursive: true });
+  const steps = 'export function steps(n) {\n  let p = Promise.resolve(0);\n  for (let k = 0; k < n; k++) p = p.then((x) => x + 1);\n  return p;\n}\n';
+  writeFileSync(join(dir, 'node_modules', 'steps', 'index.mjs'), steps);
+  writeFileSync(join(dir, 'own-steps.mjs'), steps);
+  const run = (from: string) => {
+    const program = join(dir, `uses-${from.replace(/\W/g, '')}.mjs`);
+    writeFileSync(program, `import { steps } from '${from}';\nawait Promise.all(Array.from({ length: 3000 }, () => steps(40)));\n`);
+    const out = join(dir, `rec-${from.replace(/\W/g, '')}`);
+    const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
+    assert.equal(r.code, 0, r.stderr);
+    const a = runCli(['analyze', '--json', out]);
+    return (JSON.parse(a.stdout) as JsonReport).findings.find((f) => f.kind === 'context-switching');
+  };
+  const library = run('./node_modules/steps/index.mjs');
+  assert.ok(library, 'no context-switching finding');
+  assert.equal(library.severity, 'info', describe(library));
+  assert.equal(library.evidence.insideCallee, 'steps', describe(library));
+  assert.equal(library.location.line, 2, describe(library));
+  assert.match(library.title, /inside library code \(steps\)/);
+  const own = run('./own-steps.mjs');
+  assert.ok(own, 'no context-switching finding');
+  assert.notEqual(own.severity, 'info', describe(own));
+  assert.equal(own.evidence.insideCallee, undefined, describe(own));
+});
 
 test('blocking: the recording tells a synchronous sleep and sync I/O from CPU work', () => {
   const sleep = outcome('diag-block-atomics.mjs').findings[0];

@@ -109,6 +109,13 @@ export const THRESHOLDS = {
 
   // ---- context switching ----
   /**
+   * Share of the spawning line's tasks (weighted) created inside library calls (not Node's
+   * scheduling APIs) above which they are that library's own: `fetch` at the I/O-bound benchmark's
+   * line 20, 100% of its resources (the `text()` and `fetch()` calls); the context-switching
+   * programs (Promise.all of async functions, setImmediate per item): 0%.
+   */
+  switchingLibraryShare: 0.5,
+  /**
    * Context switching seen in a bare CPU profile: Node's scheduling machinery (microtask and
    * immediate queues, timers) plus the garbage collector take most of the loop's busy time, the
    * machinery alone a noticeable part of it. 200,000 tasks that each await one setImmediate

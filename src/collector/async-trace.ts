@@ -147,6 +147,12 @@ export interface Site {
   function: string;
   /** No frame of the program's own code was within reach; this is the first node_modules frame. */
   dependency: boolean;
+  /**
+   * The library function the program's frame was calling when the resource was created (the
+   * nearest Node or node_modules frame above it, as in `fetch`), '' when the program's own code
+   * created it.
+   */
+  callee: string;
 }
 
 /** Entries per storage chunk. */
@@ -261,6 +267,9 @@ const enum Probe {
   Destroy = 2,
 }
 
+/** Node's async hooks: between the program's code and the recorder's init hook on the stack. */
+const ASYNC_HOOKS_SCRIPT = 'node:internal/async_hooks';
+
 /** `pickSite`'s answer when the first frames captured hold no site and the stack goes deeper. */
 const DEEPER = -2;
 
@@ -282,8 +291,8 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
   const created: number[] = [];
   const traced: number[] = [];
   const sites: Site[] = [];
-  /** url -> (line * 2^32 + column) -> site index */
-  const siteIndex = new Map<string, Map<number, number>>();
+  /** url -> "line:column:callee" -> site index */
+  const siteIndex = new Map<string, Map<string, number>>();
   const tracedIds = new IdBits();
   const tracedPromises = new IdBits();
   let promiseType = -1;
@@ -350,21 +359,33 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
         dependency ??= frame;
         continue;
       }
-      return intern(frame, url, false);
+      return intern(frame, url, false, calleeOf(frames, i));
     }
     if (frames.length === captured && captured < stackLimit) return DEEPER;
-    return dependency ? intern(dependency, dependency.getFileName() as string, true) : -1;
+    return dependency ? intern(dependency, dependency.getFileName() as string, true, '') : -1;
   }
-  function intern(frame: NodeJS.CallSite, url: string, dependency: boolean): number {
+  /**
+   * The function the program's frame `at` was calling: the nearest frame above it with a script
+   * (frames without one are V8's builtins), leaving out Node's async hooks, which run the recorder.
+   */
+  function calleeOf(frames: NodeJS.CallSite[], at: number): string {
+    for (let j = at - 1; j >= 0; j--) {
+      const url = frames[j].getFileName();
+      if (!url || url === ASYNC_HOOKS_SCRIPT) continue;
+      return frames[j].getFunctionName() ?? frames[j].getMethodName() ?? '';
+    }
+    return '';
+  }
+  function intern(frame: NodeJS.CallSite, url: string, dependency: boolean, callee: string): number {
     const line = frame.getLineNumber() ?? 0;
     const column = frame.getColumnNumber() ?? 0;
     let inUrl = siteIndex.get(url);
     if (inUrl === undefined) siteIndex.set(url, (inUrl = new Map()));
-    const key = line * 4294967296 + column;
+    const key = `${line}:${column}:${callee}`;
     let i = inUrl.get(key);
     if (i === undefined) {
       i = sites.length;
-      sites.push({ url, line, column, function: frame.getFunctionName() ?? frame.getMethodName() ?? '', dependency });
+      sites.push({ url, line, column, function: frame.getFunctionName() ?? frame.getMethodName() ?? '', dependency, callee });
       inUrl.set(key, i);
     }
     return i;

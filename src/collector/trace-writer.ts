@@ -353,7 +353,8 @@ export class TraceWriter {
         bytes(
           `,"site":${JSON.stringify(`${displayPath(s.url)}:${s.line}:${s.column}`)}` +
             (s.function ? `,"function":${JSON.stringify(s.function)}` : '') +
-            (s.dependency ? ',"dependency":true' : ''),
+            (s.dependency ? ',"dependency":true' : '') +
+            (s.callee ? `,"callee":${JSON.stringify(s.callee)}` : ''),
         ),
       );
     }

@@ -28,6 +28,11 @@ export interface AsyncResources {
   type: Uint16Array;
   /** Index into `sites`, -1 when no frame of the program was on the stack. */
   site: Int32Array;
+  /**
+   * Index into `callees`: the library function the site's line was calling when the resource was
+   * created (`fetch`, `readFile`); 0, the empty name, when the program's own code created it.
+   */
+  callee: Uint16Array;
   /** How many resources this traced one stands for (the recorder traces 1 in K past a cap). */
   weight: Uint16Array;
   /** Init time (ms). */
@@ -43,6 +48,8 @@ export interface AsyncResources {
   /** Per type: its work runs on the libuv thread pool. */
   threadpool: boolean[];
   sites: TraceSite[];
+  /** Names of the library functions in `callee`; the first is ''. */
+  callees: string[];
 }
 
 /** Callbacks (before..after of a resource), in the order they ended. */

@@ -27,6 +27,7 @@ class ResourceColumns {
   trigger = new Column(Float64Array);
   type = new Column(Uint16Array);
   site = new Column(Int32Array);
+  callee = new Column(Uint16Array);
   weight = new Column(Uint16Array);
   init = new Column(Float64Array);
   resolveAfter = new Column(Float32Array);
@@ -40,7 +41,7 @@ class ResourceColumns {
     return this.id.length;
   }
 
-  add(id: number, trigger: number, type: number, site: number, weight: number, init: number): void {
+  add(id: number, trigger: number, type: number, site: number, callee: number, weight: number, init: number): void {
     const row = this.length;
     if (!this.byId && row > 0 && id <= this.id.data[row - 1]) {
       this.byId = new Map();
@@ -51,6 +52,7 @@ class ResourceColumns {
     this.trigger.push(trigger);
     this.type.push(type);
     this.site.push(site);
+    this.callee.push(callee);
     this.weight.push(weight);
     this.init.push(init);
     this.resolveAfter.push(NaN);
@@ -131,6 +133,18 @@ export async function readTrace(source: ByteSource): Promise<AsyncTrace> {
     } else if (pool) threadpool[t] = true;
     return t;
   };
+  const callees = [''];
+  const calleeIndex = new Map<string, number>([['', 0]]);
+  const calleeOf = (args: Record<string, unknown>): number => {
+    const name = typeof args.callee === 'string' ? args.callee : '';
+    let c = calleeIndex.get(name);
+    if (c === undefined && callees.length < 65536) {
+      c = callees.length;
+      calleeIndex.set(name, c);
+      callees.push(name);
+    }
+    return c ?? 0;
+  };
   const siteOf = (args: Record<string, unknown>): number => {
     const text = args.site;
     if (typeof text !== 'string') return -1;
@@ -154,7 +168,7 @@ export async function readTrace(source: ByteSource): Promise<AsyncTrace> {
         const id = num(args.asyncId, num(e.id));
         if (!Number.isFinite(id)) break;
         const type = typeOf(String(e.name ?? '?'), args.threadpool === true);
-        res.add(id, num(args.triggerAsyncId, -1), type, siteOf(args), Math.max(1, Math.min(65535, num(args.weight, 1))), ts);
+        res.add(id, num(args.triggerAsyncId, -1), type, siteOf(args), calleeOf(args), Math.max(1, Math.min(65535, num(args.weight, 1))), ts);
         break;
       }
       case 'n': {
@@ -264,6 +278,7 @@ export async function readTrace(source: ByteSource): Promise<AsyncTrace> {
     trigger: res.trigger.done(),
     type: res.type.done(),
     site: res.site.done(),
+    callee: res.callee.done(),
     weight: res.weight.done(),
     init: res.init.done(),
     resolveAfter: res.resolveAfter.done(),
@@ -273,6 +288,7 @@ export async function readTrace(source: ByteSource): Promise<AsyncTrace> {
     types,
     threadpool,
     sites,
+    callees,
   };
   const callbacks: Callbacks = {
     count: cb.start.length,

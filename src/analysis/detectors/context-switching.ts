@@ -146,41 +146,93 @@ function fromTrace(evidence: Evidence, trace: AsyncTrace, { busy, machinery, gc,
   const fn = site.function || '(anonymous)';
   const doer = taskFn?.function ? `${taskFn.function} did` : 'each task did';
   const perTaskUs = (1000 * user) / tasks;
-  const severity =
-    overheadShare >= THRESHOLDS.switchingCriticalShare && busy >= THRESHOLDS.switchingCriticalBusyMs
+  const library = libraryCallee(res, spawnSite);
+  // Tasks a library call makes for itself are what that API costs: the remedy is another API or
+  // fewer calls, not a change to the program's tasks, and whether it matters is the program's call.
+  const severity = library
+    ? 'info'
+    : overheadShare >= THRESHOLDS.switchingCriticalShare && busy >= THRESHOLDS.switchingCriticalBusyMs
       ? 'critical'
       : overhead >= THRESHOLDS.switchingTraceWarningMs
         ? 'warning'
         : 'info';
+  const counts =
+    `${created} async resources were created and ${callbacks} callbacks ran (${Math.round(rate / 1000)}k per busy second); `;
+  const measured = {
+    callbacks,
+    resourcesCreated: created,
+    tasksPerSecond: Math.round(rate),
+    spawned: Math.round(spawned),
+    busyMs: round(busy),
+    overheadShare: round(overheadShare),
+    machineryShare: round(machinery / busy),
+    gcShare: round(gc / busy),
+    source: 'recording',
+  };
+  const overheadPct = Math.round(100 * overheadShare);
+  const own = {
+    title: `${fn} spawns ${Math.round(spawned)} tiny async tasks`,
+    evidence: { ...measured, userUsPerTask: round(perTaskUs) },
+    suggestion:
+      counts +
+      `${doer} about ${perTaskUs < 1 ? perTaskUs.toFixed(2) : Math.round(perTaskUs)} µs of its own work per task, while scheduling, ` +
+      `promise bookkeeping and garbage collection took ${overheadPct}% of the busy time. ` +
+      (isPythonFile(site.file)
+        ? `Batch the work: handle items in chunks inside a few tasks, make per-item coroutines plain functions, ` +
+          `or bound the tasks in flight (an asyncio.Semaphore, a few worker tasks reading an asyncio.Queue) instead of one asyncio.gather of them all.`
+        : `Batch the work: process items in chunks inside one task, make per-item functions synchronous, or bound the number of tasks in flight.`),
+  };
+  const inLibrary = library && {
+    title: `${fn} runs ${Math.round(spawned)} tiny async tasks inside library code (${library.name})`,
+    evidence: { ...measured, insideCallee: library.name, insideCalleeShare: round(library.share) },
+    suggestion:
+      counts +
+      `${Math.round(100 * library.share)}% of the tasks from this line were created inside Node's or a library's code (${library.name}), ` +
+      `not by the program's own, and scheduling, promise bookkeeping, garbage collection and that code took ${overheadPct}% ` +
+      `of the busy time. That is what the calls at this line cost: make fewer, larger calls, or use a lower-level API that creates fewer ` +
+      `promises per call` +
+      (FETCH_CALLEES.has(library.name) ? ` (for HTTP: undici's request() or http.request with a keep-alive agent instead of fetch).` : '.'),
+  };
   return [
     {
       kind: 'context-switching',
       severity,
-      title: `${fn} spawns ${Math.round(spawned)} tiny async tasks`,
       location: { file: site.file, line: site.line, column: site.column, function: fn },
       impactMs: round(overhead),
-      evidence: {
-        callbacks,
-        resourcesCreated: created,
-        tasksPerSecond: Math.round(rate),
-        userUsPerTask: round(perTaskUs),
-        spawned: Math.round(spawned),
-        busyMs: round(busy),
-        overheadShare: round(overheadShare),
-        machineryShare: round(machinery / busy),
-        gcShare: round(gc / busy),
-        source: 'recording',
-      },
-      suggestion:
-        `${created} async resources were created and ${callbacks} callbacks ran (${Math.round(rate / 1000)}k per busy second); ` +
-        `${doer} about ${perTaskUs < 1 ? perTaskUs.toFixed(2) : Math.round(perTaskUs)} µs of its own work per task, while scheduling, ` +
-        `promise bookkeeping and garbage collection took ${Math.round(100 * overheadShare)}% of the busy time. ` +
-        (isPythonFile(site.file)
-          ? `Batch the work: handle items in chunks inside a few tasks, make per-item coroutines plain functions, ` +
-            `or bound the tasks in flight (an asyncio.Semaphore, a few worker tasks reading an asyncio.Queue) instead of one asyncio.gather of them all.`
-          : `Batch the work: process items in chunks inside one task, make per-item functions synchronous, or bound the number of tasks in flight.`),
+      ...(inLibrary || own),
     },
   ];
+}
+
+/** Node's APIs for scheduling a task: calling them is the program making its own tasks. */
+const SCHEDULING = new Set(['setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'queueMicrotask']);
+
+/** Functions of Node's fetch and its Response, for the suggestion. */
+const FETCH_CALLEES = new Set(['fetch', 'text', 'json', 'arrayBuffer', 'blob', 'formData', 'consumeBody']);
+
+/**
+ * The library function inside which most of a site's resources were created (weighted), when one
+ * is (`fetch` creates dozens of promises a call); undefined when the program's own code, or its
+ * calls to Node's task scheduling, made most of them.
+ */
+function libraryCallee(res: AsyncResources, site: number): { name: string; share: number } | undefined {
+  let total = 0;
+  const byCallee = new Map<number, number>();
+  for (let r = 0; r < res.count; r++) {
+    if (res.site[r] !== site) continue;
+    const w = res.weight[r];
+    total += w;
+    const name = res.callees[res.callee[r]];
+    if (name && !SCHEDULING.has(name)) byCallee.set(res.callee[r], (byCallee.get(res.callee[r]) ?? 0) + w);
+  }
+  let inside = 0;
+  let top = -1;
+  for (const [c, n] of byCallee) {
+    inside += n;
+    if (top < 0 || n > byCallee.get(top)!) top = c;
+  }
+  if (top < 0 || inside < THRESHOLDS.switchingLibraryShare * total) return undefined;
+  return { name: res.callees[top], share: inside / total };
 }
 
 /**
