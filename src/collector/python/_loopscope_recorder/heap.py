@@ -56,8 +56,9 @@ class HeapSampler:
     def tick(self, t, rss, leaf):
         """
         Called every sampler interval; `rss` reads the resident set size (or returns None), `leaf`
-        is the main thread's frame. Growth while it imports modules is their code, not the program's
-        data: it opens no window.
+        is the main thread's frame (None when it has not run since the last tick: it imports
+        nothing). Growth while it imports modules is their code, not the program's data: it opens no
+        window.
         """
         if not self.enabled:
             return

@@ -38,6 +38,7 @@ class Recorder(Sampler, Series, Tasks, AsyncioHooks, Writer, Metadata):
         self.node_index = {}
         self.stack_nodes = {}  # stack as (id(code), instruction) pairs -> node: see Sampler.sample
         self.idle_node = self._child(1, '(idle)')
+        self.idle_stack = (self.idle_node, None, 0)  # see Sampler.sample
         # Typed arrays: about 12 bytes a sample, so hours of recording stay in tens of megabytes.
         self.samples = array('i')
         self.times = array('d')

@@ -86,14 +86,17 @@ class Sampler:
         return info
 
     def sample(self, leaf, t, gil_was_free):
-        """Adds a sample of the main thread's stack (`leaf` its innermost frame); True if the loop was idle."""
+        """
+        Adds a sample of the main thread's stack (`leaf` its innermost frame). Returns the stack as
+        add_sample takes it: (node, leaf code, leaf instruction), the code None when the loop was idle.
+        """
         infos = self.code_infos
         code = leaf.f_code
         info = infos.get(id(code)) or self.code_info(code)
         if info[1]:  # idle in the event loop's selector: no need to walk the stack
             self.samples.append(self.idle_node)
             self.times.append(t)
-            return True
+            return self.idle_stack
         # The stack as (code, instruction) pairs: a stack seen before is one lookup, without the
         # line of each frame (f_lineno scans its code's line table). Its codes are held in
         # code_infos, so their ids stay theirs.
@@ -110,13 +113,18 @@ class Sampler:
             if len(stacks) >= MAX_STACKS:
                 stacks.clear()
             node = stacks[key] = self.stack_node(leaf)
-        if gil_was_free:
-            name = self.callee(code, leaf.f_lasti)
+        stack = (node, code, leaf.f_lasti)
+        self.add_sample(stack, t, gil_was_free)
+        return stack
+
+    def add_sample(self, stack, t, gil_was_free):
+        node, code, lasti = stack
+        if gil_was_free and code is not None:
+            name = self.callee(code, lasti)
             if name:
                 node = self._child(node, name)
         self.samples.append(node)
         self.times.append(t)
-        return False
 
     def stack_node(self, leaf):
         """The profile node of the stack that ends at `leaf`, its nodes added."""
@@ -168,6 +176,16 @@ class Sampler:
             except (OSError, ValueError, IndexError, TypeError):
                 return None
 
+        # The main thread's CPU time, its current run included: unchanged since the last sample,
+        # the thread has not run, so its stack is the last one (no frames read, no stack walked).
+        try:
+            main_clock = time.pthread_getcpuclockid(main)
+            cpu_time = time.clock_gettime_ns
+            cpu_time(main_clock)
+        except (AttributeError, OSError):
+            main_clock = None
+        last_cpu = -1
+        stack = None
         heap = self.heap
         while not self.stopping:
             before = now_ns()
@@ -176,13 +194,24 @@ class Sampler:
             if self.stopping:
                 break
             gil_was_free = t - before / 1000.0 - self.interval_us < GIL_WAIT_US
-            leaf = frames_of().get(main)
-            heap.tick(t, rss, leaf)
-            if leaf is None:
-                continue
-            idle = self.sample(leaf, t, gil_was_free)
-            del leaf
-            if idle and self.formatted < len(self.events):
+            cpu = -2
+            if main_clock is not None:
+                try:
+                    cpu = cpu_time(main_clock)
+                except OSError:
+                    pass
+            if cpu >= 0 and cpu == last_cpu and stack is not None:
+                heap.tick(t, rss, None)
+                self.add_sample(stack, t, gil_was_free)
+            else:
+                leaf = frames_of().get(main)
+                heap.tick(t, rss, leaf)
+                if leaf is None:
+                    continue
+                stack = self.sample(leaf, t, gil_was_free)
+                del leaf
+                last_cpu = cpu
+            if stack[1] is None and self.formatted < len(self.events):  # the loop is idle
                 self.format_events(FORMAT_BATCH)
             if sched_fd is not None:
                 try:
