@@ -8,8 +8,8 @@
 from .common import is_own_file, now_us
 
 # Heap sampling: traceback depth, periodic windows, growth windows, and the budget they share.
-# One frame: each frame more costs about as much as the first (CPython 3.11, the I/O-bound
-# benchmark program under tracemalloc all along: 2.5x the CPU with 1 frame, 3.3x with 2, 5x with 4).
+# One frame: each frame more costs about as much as the first (CPython 3.11, the benchmark's
+# io_bound.py under tracemalloc all along: 2.5x the CPU with 1 frame, 3.3x with 2, 5x with 4).
 HEAP_FRAMES = 1
 HEAP_WINDOW_US = 10000
 HEAP_PERIOD_US = 400000
@@ -56,8 +56,9 @@ class HeapSampler:
     def tick(self, t, rss, leaf):
         """
         Called every sampler interval; `rss` reads the resident set size (or returns None), `leaf`
-        is the main thread's frame. Growth while it imports modules is their code, not the program's
-        data: it opens no window.
+        is the main thread's frame (None when it has not run since the last tick: it imports
+        nothing). Growth while it imports modules is their code, not the program's data: it opens no
+        window.
         """
         if not self.enabled:
             return

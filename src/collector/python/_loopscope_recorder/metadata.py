@@ -61,7 +61,8 @@ class Metadata:
                 'samplingIntervalUs': self.interval_us,
                 'file': '%d.cpuprofile' % self.pid,
                 'sampler': 'a thread reading sys._current_frames() of the main thread; samples in the selector are (idle); '
-                           'a frame inside a call that released the GIL gets a native leaf named after the callee',
+                           'a frame inside a call that released the GIL gets a native leaf named after the callee; '
+                           'while the main thread has not run since the last sample (its CPU clock unchanged), its last stack is repeated',
             },
             'async': {
                 'hooks': ['task factory', 'Handle._run (task steps)', 'run_in_executor'],

@@ -36,14 +36,19 @@ class Recorder(Sampler, Series, Tasks, AsyncioHooks, Writer, Metadata):
         # CPU profile: node 1 is (root); children keyed by (parent, id(code), line) or (parent, name).
         self.nodes = [None, (0, '(root)', '', -1)]
         self.node_index = {}
+        self.stack_nodes = {}  # stack as (id(code), instruction) pairs -> node: see Sampler.sample
         self.idle_node = self._child(1, '(idle)')
+        self.idle_stack = (self.idle_node, None, 0)  # see Sampler.sample
         # Typed arrays: about 12 bytes a sample, so hours of recording stay in tens of megabytes.
         self.samples = array('i')
         self.times = array('d')
         self.callees = {}
         self.code_infos = {}  # code object -> (own, select, name): see Sampler.code_info
         # Trace.
-        self.events = []
+        self.events = []  # tuples, formatted into the trace's JSON in place (Writer.format_events)
+        self.formatted = 0  # events[:formatted] are formatted
+        self.templates = None
+        self.site_args = []
         self.dropped = 0
         self.next_id = 1
         self.types = {}

@@ -16,6 +16,13 @@ from .series import MEMORY_EVERY_US
 # running Python (or C code that keeps the GIL), not sitting in a call that released it.
 GIL_WAIT_US = 1500
 
+# Trace events formatted at an idle sample, ahead of the exit (about 1 µs each, with the GIL held:
+# the loop, if it wakes meanwhile, waits that long).
+FORMAT_BATCH = 50
+
+# Stacks remembered, as (code, instruction) pairs, with their profile node (a cache: emptied when full).
+MAX_STACKS = 20000
+
 # The opcodes of a call, across the Python versions (3.8 to 3.13 name them differently).
 CALL_OPS = frozenset(('CALL', 'PRECALL', 'CALL_FUNCTION', 'CALL_METHOD', 'CALL_FUNCTION_KW', 'CALL_FUNCTION_EX', 'CALL_KW'))
 
@@ -79,13 +86,49 @@ class Sampler:
         return info
 
     def sample(self, leaf, t, gil_was_free):
+        """
+        Adds a sample of the main thread's stack (`leaf` its innermost frame). Returns the stack as
+        add_sample takes it: (node, leaf code, leaf instruction), the code None when the loop was idle.
+        """
         infos = self.code_infos
         code = leaf.f_code
         info = infos.get(id(code)) or self.code_info(code)
         if info[1]:  # idle in the event loop's selector: no need to walk the stack
             self.samples.append(self.idle_node)
             self.times.append(t)
-            return
+            return self.idle_stack
+        # The stack as (code, instruction) pairs: a stack seen before is one lookup, without the
+        # line of each frame (f_lineno scans its code's line table). Its codes are held in
+        # code_infos, so their ids stay theirs.
+        ids = []
+        f = leaf
+        while f is not None:
+            ids.append(id(f.f_code))
+            ids.append(f.f_lasti)
+            f = f.f_back
+        key = tuple(ids)
+        stacks = self.stack_nodes
+        node = stacks.get(key)
+        if node is None:
+            if len(stacks) >= MAX_STACKS:
+                stacks.clear()
+            node = stacks[key] = self.stack_node(leaf)
+        stack = (node, code, leaf.f_lasti)
+        self.add_sample(stack, t, gil_was_free)
+        return stack
+
+    def add_sample(self, stack, t, gil_was_free):
+        node, code, lasti = stack
+        if gil_was_free and code is not None:
+            name = self.callee(code, lasti)
+            if name:
+                node = self._child(node, name)
+        self.samples.append(node)
+        self.times.append(t)
+
+    def stack_node(self, leaf):
+        """The profile node of the stack that ends at `leaf`, its nodes added."""
+        infos = self.code_infos
         frames = []
         f = leaf
         own = True  # the recorder's frames count only at the top of the stack (its own work)
@@ -107,12 +150,7 @@ class Sampler:
             if child is None:
                 child = self._child(node, infos[id(c)][2], c.co_filename, line, key)
             node = child
-        if gil_was_free and frames and frames[0] is leaf:
-            name = self.callee(code, leaf.f_lasti)
-            if name:
-                node = self._child(node, name)
-        self.samples.append(node)
-        self.times.append(t)
+        return node
 
     def run_sampler(self):
         interval = self.interval_us / 1e6
@@ -138,6 +176,16 @@ class Sampler:
             except (OSError, ValueError, IndexError, TypeError):
                 return None
 
+        # The main thread's CPU time, its current run included: unchanged since the last sample,
+        # the thread has not run, so its stack is the last one (no frames read, no stack walked).
+        try:
+            main_clock = time.pthread_getcpuclockid(main)
+            cpu_time = time.clock_gettime_ns
+            cpu_time(main_clock)
+        except (AttributeError, OSError):
+            main_clock = None
+        last_cpu = -1
+        stack = None
         heap = self.heap
         while not self.stopping:
             before = now_ns()
@@ -146,12 +194,25 @@ class Sampler:
             if self.stopping:
                 break
             gil_was_free = t - before / 1000.0 - self.interval_us < GIL_WAIT_US
-            leaf = frames_of().get(main)
-            heap.tick(t, rss, leaf)
-            if leaf is None:
-                continue
-            self.sample(leaf, t, gil_was_free)
-            del leaf
+            cpu = -2
+            if main_clock is not None:
+                try:
+                    cpu = cpu_time(main_clock)
+                except OSError:
+                    pass
+            if cpu >= 0 and cpu == last_cpu and stack is not None:
+                heap.tick(t, rss, None)
+                self.add_sample(stack, t, gil_was_free)
+            else:
+                leaf = frames_of().get(main)
+                heap.tick(t, rss, leaf)
+                if leaf is None:
+                    continue
+                stack = self.sample(leaf, t, gil_was_free)
+                del leaf
+                last_cpu = cpu
+            if stack[1] is None and self.formatted < len(self.events):  # the loop is idle
+                self.format_events(FORMAT_BATCH)
             if sched_fd is not None:
                 try:
                     on_cpu, run_queue = os.pread(sched_fd, 128, 0).split()[:2]

@@ -15,6 +15,7 @@ TASKS_FULL = 1000
 TASKS_EVERY = 128
 
 MAX_EVENTS = 2000000
+EVENTS_SLACK = 4096  # below the cap, a step's events are appended without counting
 
 
 class Tasks:
@@ -98,16 +99,19 @@ class Tasks:
 
     def stepped(self, task, state, start, end):
         rid, weight, awaits = state[0], state[1], state[2]
-        event = self.event
+        events = self.events
+        # One check of the event cap a step (a step adds at most its await chain's length + 1 more).
+        append = events.append if len(events) < MAX_EVENTS - EVENTS_SLACK else self.event
         # The step is the callback of what it resumed: the innermost await of the program's code
         # the task was suspended in (the task itself for its first step).
         if awaits:
-            event(('X', 'await', start, end - start, awaits[-1][3]))
+            append(('X', 'await', start, end - start, awaits[-1][3]))
         else:
-            event(('X', 'Task', start, end - start, rid))
+            append(('X', 'Task', start, end - start, rid))
         if task.done():
-            event(('n', rid, end))
-            self.close_awaits(awaits, 0, start)
+            append(('n', rid, end))
+            if awaits:
+                self.close_awaits(awaits, 0, start)
             del self.tasks[id(task)]
             return
         # The task's await chain, outermost first: (frame, instruction, awaited object) per frame of
@@ -120,9 +124,18 @@ class Tasks:
         while c is not None:
             kind = type(c)
             if kind is CoroutineType:
-                code = c.cr_code
+                mine = user.get(c.cr_code.co_filename)
+                if mine is None:
+                    mine = self.is_user_file(c.cr_code.co_filename)
                 awaited = c.cr_await
-            elif kind is GeneratorType:
+                if mine:
+                    frame = c.cr_frame
+                    if frame is None:
+                        break
+                    chain.append((frame, frame.f_lasti, awaited))
+                c = awaited
+                continue
+            if kind is GeneratorType:
                 code = c.gi_code
                 awaited = c.gi_yieldfrom
             elif kind is AsyncGeneratorType:
@@ -162,25 +175,30 @@ class Tasks:
         if same < len(chain):
             counts = self.type_of('await')
             sites = self.site_at
+            new = len(chain) - same
+            counts['created'] += weight * new
+            counts['traced'] += new
+            aid = self.next_id
+            self.next_id = aid + new
             for frame, lasti, awaited in chain[same:]:
                 site = sites.get((id(frame.f_code), lasti))
                 if site is None:
                     site = self.site_at_frame(frame)
                 # begin(), inline (several a step). Trigger 0: an await is not derived from another
                 # resource the way a task's first step is from its creator (the task is in args.task).
-                counts['created'] += weight
-                counts['traced'] += 1
-                aid = self.next_id
-                self.next_id = aid + 1
-                event(('b', aid, 'await', end, 0, site, weight, False, rid))
+                append(('b', aid, 'await', end, 0, site, weight, False, rid))
                 awaits.append((id(frame), lasti, awaited, aid))
+                aid += 1
 
     def close_awaits(self, awaits, keep, start):
         # Resumed during the step that began at `start`, innermost first: an outer await resumes
         # once the one inside it returns (1 µs later per level, an order the sampler cannot see).
         n = len(awaits)
-        for k in range(keep, n):
-            self.event(('n', awaits[k][3], start + (n - 1 - k)))
+        if len(self.events) < MAX_EVENTS - EVENTS_SLACK:
+            self.events.extend([('n', awaits[k][3], start + (n - 1 - k)) for k in range(keep, n)])
+        else:
+            for k in range(keep, n):
+                self.event(('n', awaits[k][3], start + (n - 1 - k)))
         del awaits[keep:]
 
     def job_submitted(self, future):

@@ -7,6 +7,8 @@ import sys
 
 from .series import straight_lines_dropped
 
+json_string = json.encoder.encode_basestring_ascii  # what json.dumps does for a str
+
 
 class Writer:
     """The files of the recording (a part of Recorder)."""
@@ -32,30 +34,38 @@ class Writer:
             f.write(text)
         os.replace(path + '.tmp', path)
 
-    def write_trace(self, name, end_us):
-        pid = self.pid
-        head = '"pid":%d,"tid":%d' % (pid, pid)
-        lines = ['{"traceEvents":[']
-        emit = lines.append
-        process_name = ' '.join([os.path.basename(sys.executable)] + sys.argv)
-        emit('{"ph":"M","name":"process_name",%s,"args":{"name":%s}}' % (head, json.dumps(process_name)))
-        emit('{"ph":"M","name":"thread_name",%s,"args":{"name":"main"}}' % head)
-        site_args = []
-        for file, line, function in self.sites:
-            args = ',"site":%s,"function":%s' % (json.dumps('%s:%d:0' % (file, line)), json.dumps(function))
-            site_args.append(args)
-        # The events' constant parts formatted once: about 20 events a task step on I/O-bound
-        # programs. An 'n' or 'X' event's tuple is its template's arguments (%.0s takes its kind).
-        begin = '{"ph":"b","cat":"async","name":"%%s","id":%%d,%s,"ts":%%.1f,"args":{"asyncId":%%d,"triggerAsyncId":%%d%%s}}' % head
-        resolve = '%%.0s{"ph":"n","cat":"async","name":"promiseResolve","id":%%d,%s,"ts":%%.1f}' % head
-        callback = '%%.0s{"ph":"X","cat":"async.callback","name":"%%s",%s,"ts":%%.1f,"dur":%%.1f,"args":{"asyncId":%%d}}' % head
-        for e in self.events:
+    def format_events(self, limit):
+        """
+        Formats up to `limit` events not formatted yet, in place. The sampler calls it while the
+        loop is idle, so that little of it is left for the exit, when the program waits for it.
+        """
+        events = self.events
+        i = self.formatted
+        stop = min(len(events), i + limit)
+        if i >= stop:
+            return
+        templates = self.templates
+        if templates is None:
+            head = '"pid":%d,"tid":%d' % (self.pid, self.pid)
+            # The events' constant parts formatted once: about 20 events a task step on I/O-bound
+            # programs. An 'n' or 'X' event's tuple is its template's arguments (%.0s takes its kind).
+            templates = self.templates = (
+                '{"ph":"b","cat":"async","name":"%%s","id":%%d,%s,"ts":%%.1f,"args":{"asyncId":%%d,"triggerAsyncId":%%d%%s}}' % head,
+                '%%.0s{"ph":"n","cat":"async","name":"promiseResolve","id":%%d,%s,"ts":%%.1f}' % head,
+                '%%.0s{"ph":"X","cat":"async.callback","name":"%%s",%s,"ts":%%.1f,"dur":%%.1f,"args":{"asyncId":%%d}}' % head,
+            )
+        begin, resolve, callback = templates
+        site_args = self.site_args
+        for file, line, function in self.sites[len(site_args):]:
+            site_args.append(',"site":%s,"function":%s' % (json_string('%s:%d:0' % (file, line)), json_string(function)))
+        while i < stop:
+            e = events[i]
             kind = e[0]
             if kind == 'n':
-                emit(resolve % e)
+                events[i] = resolve % e
             elif kind == 'X':
-                emit(callback % e)
-            else:
+                events[i] = callback % e
+            elif kind == 'b':
                 _, rid, type_name, ts, trigger, site, weight, pool, task = e
                 extra = site_args[site] if site >= 0 else ''
                 if task:
@@ -64,7 +74,20 @@ class Writer:
                     extra += ',"threadpool":true'
                 if weight > 1:
                     extra += ',"weight":%d' % weight
-                emit(begin % (type_name, rid, ts, rid, trigger, extra))
+                events[i] = begin % (type_name, rid, ts, rid, trigger, extra)
+            i += 1
+        self.formatted = stop
+
+    def write_trace(self, name, end_us):
+        pid = self.pid
+        head = '"pid":%d,"tid":%d' % (pid, pid)
+        self.format_events(len(self.events))
+        lines = ['{"traceEvents":[']
+        emit = lines.append
+        process_name = ' '.join([os.path.basename(sys.executable)] + sys.argv)
+        emit('{"ph":"M","name":"process_name",%s,"args":{"name":%s}}' % (head, json.dumps(process_name)))
+        emit('{"ph":"M","name":"thread_name",%s,"args":{"name":"main"}}' % head)
+        lines.extend(self.events)
         for start, duration, generation in self.gc_pauses:
             emit('{"ph":"X","cat":"gc","name":"GC",%s,"ts":%.1f,"dur":%.1f,"args":{"generation":%d}}' % (head, start, duration, generation))
         for t, late in self.drift:
