@@ -118,14 +118,14 @@ program
     process.exitCode = await (await import('./commands/serve.js')).serveCommand(files, options);
   });
 
-try {
-  await program.parseAsync();
-} catch (error) {
+// No top-level await: the command line is also bundled as CommonJS (scripts/bundle-cli.mjs).
+program.parseAsync().catch((error: unknown) => {
   if (error instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof InputError) {
-    process.stderr.write(`loopscope: ${error.message}\n`);
+  } else if (error instanceof InputError || (error as Error)?.name === 'InputError') {
+    // By name too: the bundled command line and an ES module command each have their own class.
+    process.stderr.write(`loopscope: ${(error as Error).message}\n`);
     process.exitCode = 2;
   } else {
     const code = (error as NodeJS.ErrnoException).code;
@@ -133,4 +133,4 @@ try {
     process.stderr.write(`loopscope: ${message}\n`);
     process.exitCode = 2;
   }
-}
+});

@@ -7,7 +7,7 @@ import { cli } from './support.js';
 
 test('the command runs as an executable and answers --version and --help', () => {
   const version = spawnSync(cli, ['--version'], { encoding: 'utf8' });
-  assert.equal(version.error, undefined, 'dist/src/cli.js must be executable');
+  assert.equal(version.error, undefined, 'dist/src/cli.cjs must be executable');
   assert.equal(version.status, 0, version.stderr);
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
   const help = spawnSync(cli, ['--help'], { encoding: 'utf8' });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const corpus = join(root, '..', 'shared', 'corpus');
-export const cli = join(root, 'dist', 'src', 'cli.js');
+export const cli = join(root, 'dist', 'src', 'cli.cjs');
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'loopscope-test-'));

@@ -1,6 +1,6 @@
 // The seed article's third example: 100,000 tiny tasks gathered at once, each doing nothing but
 // one short wait (asyncio.sleep(0.0001) becomes a setImmediate): scheduling costs more than the work.
-//   node dist/src/cli.js collect --out traces/context-switching -- node traces/context-switching.mjs
+//   node dist/src/cli.cjs collect --out traces/context-switching -- node traces/context-switching.mjs
 async function tinyTask() {
   await new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,5 +1,5 @@
 // Healthy: the ten requests of sequential-requests.mjs started together and awaited once.
-//   node dist/src/cli.js collect --out traces/healthy-concurrent -- node traces/healthy-concurrent.mjs
+//   node dist/src/cli.cjs collect --out traces/healthy-concurrent -- node traces/healthy-concurrent.mjs
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 

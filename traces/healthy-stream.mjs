@@ -1,6 +1,6 @@
 // Healthy: a 32 MB file compressed through streams, 64 KB at a time (zlib runs on the thread pool,
 // the loop only moves chunks), so memory stays flat and the loop stays free.
-//   node dist/src/cli.js collect --out traces/healthy-stream -- node traces/healthy-stream.mjs
+//   node dist/src/cli.cjs collect --out traces/healthy-stream -- node traces/healthy-stream.mjs
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

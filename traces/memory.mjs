@@ -1,6 +1,6 @@
 // The seed article's fifth example: 100 tasks, each holding a large piece of data across a wait,
 // all at the same time ("lorep ipsum" * 10**8 becomes a 1 MB Buffer; the wait is 0.3 s).
-//   node dist/src/cli.js collect --out traces/memory -- node traces/memory.mjs
+//   node dist/src/cli.cjs collect --out traces/memory -- node traces/memory.mjs
 import { setTimeout as sleep } from 'node:timers/promises';
 
 async function largeDataTask(i) {

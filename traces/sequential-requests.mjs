@@ -1,6 +1,6 @@
 // The seed article's second example: ten requests awaited one after another in a loop (aiohttp
 // becomes fetch; the site is a slow local service in a child process, 80 ms per request).
-//   node dist/src/cli.js collect --out traces/sequential-requests -- node traces/sequential-requests.mjs
+//   node dist/src/cli.cjs collect --out traces/sequential-requests -- node traces/sequential-requests.mjs
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 

@@ -1,7 +1,7 @@
 // The seed article's fourth example: a long-running task and a quick one share the loop. The long
 // task yields only through microtasks (await null), which run before any timer, so the quick
 // task's 10 ms timer waits until the long task is done.
-//   node dist/src/cli.js collect --out traces/starvation -- node traces/starvation.mjs
+//   node dist/src/cli.cjs collect --out traces/starvation -- node traces/starvation.mjs
 async function longRunningTask() {
   let checksum = 0;
   for (let batch = 0; batch < 1500; batch++) {

@@ -9,7 +9,7 @@ import { GENERATOR_VERSION, generateProfile } from './generate.js';
 import { measure, type Run } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/src/cli.cjs');
 const DATA = join(ROOT, 'bench-data');
 const SEED = 1;
 const RUNS = 3;
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     if (typeof input === 'string') continue;
     rows.push(haveCli
       ? await bench(input, 'loopscope', [CLI, 'analyze', '--json', input.path])
-      : { input, tool: 'loopscope', runs: [], note: 'not built (dist/src/cli.js missing)' });
+      : { input, tool: 'loopscope', runs: [], note: 'not built (dist/src/cli.cjs missing)' });
     // JSON.parse needs the whole file as one string, and V8 strings stop near 512 MB.
     rows.push(i === 0
       ? await bench(input, 'baseline', [fileURLToPath(import.meta.url), '--baseline', input.path])

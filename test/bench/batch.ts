@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { generateProfile } from './generate.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/src/cli.cjs');
 const DIR = join(ROOT, 'bench-data', 'batch');
 const COUNT = Number(process.env.BENCH_BATCH_COUNT ?? 1000);
 

@@ -14,7 +14,7 @@
 // as wall time. The 100,000-task program has a bound of its own (4x, see README).
 //
 // BENCH_ONLY=io_wait,io_bound: only the programs whose name contains one of these. BENCH_BEFORE=path
-// of another build's dist/src/cli.js: its recorder runs too, in the same rounds ("recorded, before").
+// of another build's dist/src/cli.cjs (cli.js before it was bundled as CommonJS): its recorder runs too, in the same rounds ("recorded, before").
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/src/cli.cjs');
 const BEFORE = process.env.BENCH_BEFORE;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PYTHON = process.env.PYTHON ?? 'python3';

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/src/cli.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOOKS_ONLY = pathToFileURL(join(ROOT, 'test/bench/programs/empty-hooks.mjs')).href;
 

@@ -13,7 +13,7 @@ import { Rng } from './generate.js';
 import { measure, type Run } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/src/cli.cjs');
 const DATA = join(ROOT, 'bench-data');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Bump when the generated files change, so stored ones are regenerated. */
