@@ -6,7 +6,8 @@
 //   module (an ES module entry costs the loader's start and the builtins' module facades, about
 //   10 ms, and Node then competes with the starting program for the CPU), which every recording
 //   pays. The other commands stay ES modules, imported when they run, so that the viewer finds its
-//   files and the analyze bundle its WASM where they are.
+//   files and the analyze bundle its WASM where they are. tsc's dist/src/cli.js stays runnable
+//   (and executable): a bin link that an earlier install made (npx caches them) points at it.
 // - dist/src/commands/analyze.bundle.js: the analyze command, importers, WASM host, analysis,
 //   reports and their packages. It sits at the depth of dist/src/core/, so the core's
 //   `../../../build/core.wasm` still resolves; model.js stays a separate module.
