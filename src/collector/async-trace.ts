@@ -90,7 +90,7 @@ export interface AsyncLimits {
   /**
    * Frames captured first: the full `stackLimit` only when these hold none of the program's frames
    * and the stack goes deeper. A capture costs about 0.8 µs plus 0.3 µs a frame (Node 20), and on
-   * the I/O-bound benchmark 60% of the sites are found, or the whole stack is seen to hold none,
+   * the I/O-bound benchmark 70% of the sites are found, or the whole stack is seen to hold none,
    * within 12 frames.
    */
   firstStackLimit: number;
