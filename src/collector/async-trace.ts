@@ -440,7 +440,27 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     }
   }
 
+  // Most resources of a promise-heavy program are promises skipped by sampling: this path is kept
+  // small enough for V8 to inline it into Node's hook dispatch; everything else goes to initAny.
   function init(asyncId: number, type: string, triggerAsyncId: number, resource: object): void {
+    if (type === 'PROMISE' && probing === Probe.None && promiseType >= 0) {
+      const slot = triggerAsyncId & (RECENT - 1);
+      const group = recentIds[slot] === triggerAsyncId ? recentSites[slot] : 0;
+      const gaps = groupGaps[promiseType];
+      const left = group < gaps.length ? gaps[group] : 0;
+      // Gaps are drawn only past a group's full window: the same as initAny's skip.
+      if (left > 1) {
+        gaps[group] = left - 1;
+        groupCounts[promiseType][group]++;
+        created[promiseType]++;
+        allCreated++;
+        if (++promises === destroyUntilPromises) stopPromiseDestroys();
+        return;
+      }
+    }
+    initAny(asyncId, type, triggerAsyncId, resource);
+  }
+  function initAny(asyncId: number, type: string, triggerAsyncId: number, resource: object): void {
     if (probing !== Probe.None) return probe(asyncId, resource);
     allCreated++;
     let t: number;
