@@ -296,6 +296,9 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
   const tracedIds = new IdBits();
   const tracedPromises = new IdBits();
   let promiseType = -1;
+  /** The type initAny looked up last, and its index, for init's fast path. */
+  let lastType = '';
+  let lastTypeIndex = -1;
   let promises = 0;
   let allCreated = 0;
   let callbacks = 0;
@@ -440,21 +443,23 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
     }
   }
 
-  // Most resources of a promise-heavy program are promises skipped by sampling: this path is kept
-  // small enough for V8 to inline it into Node's hook dispatch; everything else goes to initAny.
+  // Most resources of a busy program are skipped by sampling: this path is kept small enough for V8
+  // to inline it into Node's hook dispatch; everything else goes to initAny.
   function init(asyncId: number, type: string, triggerAsyncId: number, resource: object): void {
-    if (type === 'PROMISE' && probing === Probe.None && promiseType >= 0) {
+    // A promise, or a resource of the type seen last (ticks, immediates: they come in runs).
+    const t = type === 'PROMISE' ? promiseType : type === lastType ? lastTypeIndex : -1;
+    if (t >= 0 && probing === Probe.None) {
       const slot = triggerAsyncId & (RECENT - 1);
       const group = recentIds[slot] === triggerAsyncId ? recentSites[slot] : 0;
-      const gaps = groupGaps[promiseType];
+      const gaps = groupGaps[t];
       const left = group < gaps.length ? gaps[group] : 0;
       // Gaps are drawn only past a group's full window: the same as initAny's skip.
       if (left > 1) {
         gaps[group] = left - 1;
-        groupCounts[promiseType][group]++;
-        created[promiseType]++;
+        groupCounts[t][group]++;
+        created[t]++;
         allCreated++;
-        if (++promises === destroyUntilPromises) stopPromiseDestroys();
+        if (t === promiseType && ++promises === destroyUntilPromises) stopPromiseDestroys();
         return;
       }
     }
@@ -472,6 +477,8 @@ export function startAsyncTrace(skipUrl: (url: string) => boolean, ownIds: Set<n
       if (found === undefined) found = newType(type);
       t = found;
       if (t === promiseType && ++promises === destroyUntilPromises) stopPromiseDestroys();
+      lastType = type;
+      lastTypeIndex = t;
     }
     created[t]++;
     const slot = triggerAsyncId & (RECENT - 1);
