@@ -128,7 +128,8 @@ for (const c of CASES) {
 test('context-switching: tasks a library creates inside its own calls are its cost, told apart from the program`s own tasks', () => {
   // The same 120,000 tiny promise steps, built by a function in node_modules and by one in the
   // program: the first is what calling that library costs (info, naming it), the second the
-  // program's own design (a warning or worse, at the line that spawns them).
+  // program's own design (the batching advice, at the line that spawns them; its severity depends
+  // on how long the steps took, which a loaded machine changes).
   const dir = tempDir();
   mkdirSync(join(dir, 'node_modules', 'steps'), { recursive: true });
   const steps = 'export function steps(n) {\n  let p = Promise.resolve(0);\n  for (let k = 0; k < n; k++) p = p.then((x) => x + 1);\n  return p;\n}\n';
@@ -151,8 +152,10 @@ test('context-switching: tasks a library creates inside its own calls are its co
   assert.match(library.title, /inside library code \(steps\)/);
   const own = run('./own-steps.mjs');
   assert.ok(own, 'no context-switching finding');
-  assert.notEqual(own.severity, 'info', describe(own));
   assert.equal(own.evidence.insideCallee, undefined, describe(own));
+  assert.equal(own.location.line, 2, describe(own));
+  assert.match(own.title, /spawns \d+ tiny async tasks$/);
+  assert.match(own.suggestion, /Batch the work/);
 });
 
 test('blocking: the recording tells a synchronous sleep and sync I/O from CPU work', () => {
