@@ -6,12 +6,13 @@
 // the plain run's CPU time over its wall time: the 1.3x target is for I/O-bound programs, whose
 // process mostly waits (below 0.5); a program whose loop is busy pays the per-callback costs on
 // its critical path. The I/O-bound program calls a backend (test/bench/programs/backend.mjs) that
-// this benchmark starts once, in a process of its own, as a service would be. For
+// this benchmark starts once per delay, in a process of its own, as a service would be: 50 ms a
+// request (it waits), and 20 ms (its client is busy about half the time, the edge). For
 // the programs with a target, two floors measured
 // the same way: the program under `node --cpu-prof` alone, and with empty async hooks alone (what
 // Node's own async_hooks machinery costs before anything is recorded).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,13 +29,17 @@ interface Program {
   path: string;
   /** Largest acceptable recorded/plain ratio, where the project sets one. */
   target?: number;
+  /** The program calls the benchmark's backend, which answers after this many ms. */
+  backendMs?: number;
 }
 
 /** BENCH_ONLY=io-bound,awaits: only the programs whose name or path contains one of these. */
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 
 const programs: Program[] = [
-  { name: 'I/O-bound (1000 requests to a 20 ms backend, 20 in flight; 2000 reads)', path: join(ROOT, 'test/bench/programs/io-bound.mjs'), target: 1.3 },
+  { name: 'I/O-bound (1000 requests to a 50 ms backend, 20 in flight; 2000 reads)', path: join(ROOT, 'test/bench/programs/io-bound.mjs'), target: 1.3, backendMs: 50 },
+  // At 20 ms a request the client is busy about half the time: the edge of I/O-bound.
+  { name: 'I/O-bound (1000 requests to a 20 ms backend, 20 in flight; 2000 reads)', path: join(ROOT, 'test/bench/programs/io-bound.mjs'), target: 1.3, backendMs: 20 },
   // A client like the one above with its server in the same process (2 ms a request, 50 in flight):
   // the loop is busy, and the process uses more CPU than wall time.
   { name: 'fetch stress (1000 requests to a server in the same process; 2000 reads)', path: join(ROOT, 'test/bench/programs/fetch-stress.mjs') },
@@ -93,14 +98,23 @@ const floors: Variant[] = [
   { label: 'floor: empty async hooks', run: (path) => wall(['--import', HOOKS_ONLY, path]) },
 ];
 
-const backend = spawn(process.execPath, [join(ROOT, 'test/bench/programs/backend.mjs'), '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const [port] = await once(backend.stdout!, 'data');
-process.env.BACKEND_URL = `http://127.0.0.1:${String(port).trim()}`;
+/** One backend per delay, started when a program first needs it; its URL goes to the program in BACKEND_URL. */
+const backends = new Map<number, { process: ChildProcess; url: string }>();
+async function backendUrl(delayMs: number): Promise<string> {
+  let backend = backends.get(delayMs);
+  if (!backend) {
+    const child = spawn(process.execPath, [join(ROOT, 'test/bench/programs/backend.mjs'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [port] = await once(child.stdout!, 'data');
+    backends.set(delayMs, (backend = { process: child, url: `http://127.0.0.1:${String(port).trim()}` }));
+  }
+  return backend.url;
+}
 
 console.log(`${RUNS} rounds, each: plain, then each variant\n`);
 console.log('| program | run | plain ms | run ms | ratio | per-round ratios | target | CPU plain ms | CPU run ms | CPU ratio | plain CPU / wall |');
 console.log('|---|---|--:|--:|--:|---|---|--:|--:|--:|--:|');
 for (const program of programs) {
+  if (program.backendMs) process.env.BACKEND_URL = await backendUrl(program.backendMs);
   const variants = program.target ? [recorded, ...floors] : [recorded];
   const plain: number[] = [];
   const plainCpu: number[] = [];
@@ -127,4 +141,4 @@ for (const program of programs) {
     console.log(`| ${program.name} | ${v.label} | ${p.toFixed(0)} | ${r.toFixed(0)} | ${ratio.toFixed(2)}x | ${spread} | ${verdict} | ${cpu} |`);
   });
 }
-backend.kill();
+for (const backend of backends.values()) backend.process.kill();

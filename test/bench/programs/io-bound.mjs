@@ -1,4 +1,4 @@
-// I/O-bound: 1000 HTTP requests to a backend in another process (20 ms a request), 20 in flight,
+// I/O-bound: 1000 HTTP requests to a backend in another process (20 ms a request by default), 20 in flight,
 // then 2000 file reads, 100 at a time. The backend's URL comes in BACKEND_URL; without it, the
 // program starts test/bench/programs/backend.mjs itself (not recorded: NODE_OPTIONS is dropped).
 import { spawn } from 'node:child_process';
