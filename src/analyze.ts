@@ -89,6 +89,37 @@ async function readTextFile(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * A reader for source maps that remembers what it read, for `batch`: it meets the same scripts in
+ * profile after profile, and most of them are not on this machine (a failed stat per script and per
+ * `.map` candidate, one after another, doubled the time of a batch of 1,000 small profiles).
+ * Missing files are remembered always, texts up to 64 MB in all; files are taken not to change
+ * while it lives.
+ */
+export function rememberingTextReader(): ReadText {
+  const texts = new Map<string, Promise<string | undefined>>();
+  const MAX_BYTES = 64 << 20;
+  const MAX_FILES = 100_000;
+  let bytes = 0;
+  return (path) => {
+    let text = texts.get(path);
+    if (!text) {
+      if (texts.size >= MAX_FILES) {
+        texts.clear();
+        bytes = 0;
+      }
+      text = readTextFile(path);
+      texts.set(path, text);
+      void text.then((t) => {
+        if (t === undefined) return;
+        if (bytes + t.length > MAX_BYTES) texts.delete(path);
+        else bytes += t.length;
+      });
+    }
+    return text;
+  };
+}
+
 /** Analyses a file, or standard input when `path` is '-', with the source maps its scripts have on disk. */
 export async function analyzeFile(path: string, options: AnalyzeOptions = {}, recording?: RecordingEvidence): Promise<Analysis> {
   const source = path === '-' ? await openStdin() : await openFile(path);

@@ -2,7 +2,7 @@
 // the pool sends, one at a time, consulting the cache first.
 
 import { parentPort } from 'node:worker_threads';
-import { analyzePath } from '../analyze.js';
+import { analyzePath, rememberingTextReader } from '../analyze.js';
 import { cacheKey, hashFile, hashRecording, readCached, writeCached } from './cache.js';
 import { summarize, type Summary } from './row.js';
 
@@ -16,6 +16,9 @@ export interface Task {
 
 export type Result = { id: number; summary: Summary; cached: boolean } | { id: number; error: string };
 
+/** Source maps' scripts, read once per worker: the inputs of a batch often share them. */
+const readText = rememberingTextReader();
+
 export async function runTask(task: Task): Promise<Result> {
   try {
     let key: string | null = null;
@@ -24,7 +27,7 @@ export async function runTask(task: Task): Promise<Result> {
       const summary = await readCached(task.cacheDir, key);
       if (summary) return { id: task.id, summary, cached: true };
     }
-    const { analysis } = await analyzePath(task.path);
+    const { analysis } = await analyzePath(task.path, { readText });
     const summary = summarize(analysis);
     if (task.cacheDir && key) await writeCached(task.cacheDir, key, summary);
     return { id: task.id, summary, cached: false };
