@@ -70,6 +70,16 @@ function only(out: string): Recorded {
   return processes[0];
 }
 
+/** Writes `source` as a program in `dir`, records it (it must exit 0) and returns its path and its one process's files. */
+function collectScript(dir: string, name: string, source: string): Recorded & { program: string } {
+  const program = join(dir, name);
+  writeFileSync(program, source);
+  const out = join(dir, 'rec');
+  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
+  assert.equal(r.code, 0, r.stderr);
+  return { ...only(out), program };
+}
+
 function assertComplete(p: ManifestProcess) {
   assert.equal(p.complete, true, `process ${p.pid} is not complete`);
   assert.ok(p.endTime && p.files?.cpuprofile && p.files.trace && p.files.heapprofile, JSON.stringify(p));
@@ -266,13 +276,11 @@ test('GC events, memory, loop and activity series are recorded', () => {
 });
 
 test('thread-pool work is marked and gets its creation line', () => {
-  const dir = tempDir();
-  const program = join(dir, 'collect-pool.mjs');
-  writeFileSync(program, "import { pbkdf2 } from 'node:crypto';\npbkdf2('secret', 'salt', 1000, 32, 'sha256', () => {});\n");
-  const out = join(dir, 'rec');
-  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
-  assert.equal(r.code, 0, r.stderr);
-  const { trace } = only(out);
+  const { trace, program } = collectScript(
+    tempDir(),
+    'collect-pool.mjs',
+    "import { pbkdf2 } from 'node:crypto';\npbkdf2('secret', 'salt', 1000, 32, 'sha256', () => {});\n",
+  );
   const job = trace.traceEvents.find((e) => e.ph === 'b' && e.name === 'PBKDF2REQUEST');
   assert.ok(job);
   assert.equal(job.args!.threadpool, true);
@@ -289,12 +297,7 @@ test('a creation site below many library frames is the program`s line; with none
     join(dir, 'node_modules', 'deep', 'index.mjs'),
     'export function later(depth) {\n  if (depth > 0) return later(depth - 1) + 0;\n  setTimeout(() => {}, 1);\n  return 0;\n}\n',
   );
-  const program = join(dir, 'deep-site.mjs');
-  writeFileSync(program, "import { later } from './node_modules/deep/index.mjs';\nlater(16);\nlater(40);\n");
-  const out = join(dir, 'rec');
-  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
-  assert.equal(r.code, 0, r.stderr);
-  const { trace } = only(out);
+  const { trace, program } = collectScript(dir, 'deep-site.mjs', "import { later } from './node_modules/deep/index.mjs';\nlater(16);\nlater(40);\n");
   const timers = trace.traceEvents.filter((e) => e.ph === 'b' && e.name === 'Timeout');
   assert.equal(timers.length, 2);
   assert.equal(timers[0].args!.site, `${program}:2:1`);
@@ -302,10 +305,9 @@ test('a creation site below many library frames is the program`s line; with none
 });
 
 test('fetch: creation sites are the program`s lines, with fetch as the function called, never the frames of Node`s WebAssembly HTTP parser', () => {
-  const dir = tempDir();
-  const program = join(dir, 'fetch-sites.mjs');
-  writeFileSync(
-    program,
+  const { trace, program } = collectScript(
+    tempDir(),
+    'fetch-sites.mjs',
     [
       "import { createServer } from 'node:http';",
       "const server = createServer((request, response) => response.end('ok'));",
@@ -315,10 +317,6 @@ test('fetch: creation sites are the program`s lines, with fetch as the function 
       '',
     ].join('\n'),
   );
-  const out = join(dir, 'rec');
-  const r = runCli(['collect', '--out', out, '--', process.execPath, program]);
-  assert.equal(r.code, 0, r.stderr);
-  const { trace } = only(out);
   const sites = trace.traceEvents.filter((e) => e.ph === 'b' && e.args?.site).map((e) => String(e.args!.site));
   assert.ok(sites.some((s) => s.startsWith(`${program}:4:`)), 'the fetch line is a creation site');
   assert.deepEqual(sites.filter((s) => s.startsWith('wasm://')), []);

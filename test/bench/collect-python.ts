@@ -17,11 +17,12 @@
 // of another build's dist/src/cli.cjs (cli.js before it was bundled as CommonJS): its recorder runs too, in the same rounds ("recorded, before").
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { childrenCpuMs } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
 const CLI = join(ROOT, 'dist/src/cli.cjs');
@@ -53,17 +54,6 @@ const programs: Program[] = [
     .filter((f) => f.endsWith('.py') && !f.startsWith('_') && f !== 'context_switching.py' && f !== 'local_server.py')
     .map((f) => ({ name: `traces/python/${f}`, path: join(examples, f) })),
 ].filter((p) => only.length === 0 || only.some((o) => p.name.includes(o)));
-
-/** CPU time of the children this process has waited for (ms; /proc/self/stat cutime + cstime, 10 ms ticks), NaN off Linux. */
-function childrenCpuMs(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 interface Run { ms: number; cpu: number }
 

@@ -14,10 +14,11 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childrenCpuMs } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'); // from dist/test/bench
 const CLI = join(ROOT, 'dist/src/cli.cjs');
@@ -50,17 +51,6 @@ const programs: Program[] = [
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => ({ name: `traces/${f}`, path: join(ROOT, 'traces', f) })),
 ].filter((p) => only.length === 0 || only.some((o) => p.name.includes(o) || p.path.includes(o)));
-
-/** CPU time of the children this process has waited for (ms; /proc/self/stat cutime + cstime, 10 ms ticks), NaN off Linux. */
-function childrenCpuMs(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 /** CPU time of the last run (ms). */
 let lastCpu = NaN;

@@ -6,33 +6,9 @@
 import asyncio
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'traces', 'python'))
-from _http import get, start_server  # noqa: E402
+from _http import start_server  # noqa: E402
+from io_wait import main  # noqa: E402  (this script's directory is on the path)
 
-
-def roundtrip(path, body):
-    with open(path, 'wb') as f:
-        f.write(body)
-    with open(path, 'rb') as f:
-        return len(f.read())
-
-
-async def worker(port, jobs, directory, done):
-    while jobs:
-        i = jobs.pop()
-        body = await get(port, '/item/%d' % i)
-        done.append(await asyncio.to_thread(roundtrip, os.path.join(directory, '%d' % (i % 20)), body))
-
-
-async def main():
-    port = start_server(delay=0.005)
-    jobs = list(range(1000))
-    done = []
-    with tempfile.TemporaryDirectory() as directory:
-        await asyncio.gather(*(worker(port, jobs, directory, done) for _ in range(20)))
-    print(len(done), 'requests')
-
-
-asyncio.run(main())
+asyncio.run(main(start_server(delay=0.005)))

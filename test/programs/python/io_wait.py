@@ -38,12 +38,13 @@ async def main(port):
     print(len(done), 'requests')
 
 
-if len(sys.argv) > 1:
-    asyncio.run(main(int(sys.argv[1])))
-else:
-    backend = subprocess.Popen([sys.executable, '-I', os.path.join(HERE, 'http_backend.py')], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
-        asyncio.run(main(int(backend.stdout.readline())))
-    finally:
-        backend.stdin.close()
-        backend.wait()
+if __name__ == '__main__':  # io_bound.py imports main, for the same work
+    if len(sys.argv) > 1:
+        asyncio.run(main(int(sys.argv[1])))
+    else:
+        backend = subprocess.Popen([sys.executable, '-I', os.path.join(HERE, 'http_backend.py')], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            asyncio.run(main(int(backend.stdout.readline())))
+        finally:
+            backend.stdin.close()
+            backend.wait()
