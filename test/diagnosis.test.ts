@@ -32,6 +32,7 @@ const CASES: Case[] = [
   { program: 'diag-seq-fetch.mjs', expect: 'sequential', shape: 'await fetch in a for loop (child-process server)' },
   { program: 'diag-seq-timers.mjs', expect: 'sequential', shape: 'while loop over timers/promises' },
   { program: 'diag-seq-chain.mjs', expect: 'sequential', shape: 'promise chain over fs.promises.readFile' },
+  { program: 'diag-seq-batches.mjs', expect: 'sequential', shape: 'batches of fetches gathered by Promise.all, awaited in a for loop' },
   { program: 'diag-switch-promises.mjs', expect: 'context-switching', shape: 'Promise.all of 100k tiny async functions' },
   { program: 'diag-switch-immediate.mjs', expect: 'context-switching', shape: 'one setImmediate per item (200k)' },
   { program: 'diag-switch-gather.mjs', expect: 'context-switching', shape: 'Promise.all of 100k tasks awaiting setImmediate' },
@@ -189,6 +190,23 @@ test('sequential: every request is a wait, and the impact is the waits less the 
   // Ten requests of 60 ms: at least 9 x 60 ms to save, however slowly the server started.
   assert.ok(f.impactMs! > 500, JSON.stringify(f.evidence));
   assert.ok(Number(f.evidence.idleDuringWaits) > 0.5, JSON.stringify(f.evidence));
+});
+
+test('sequential: batches gathered by Promise.all and awaited in a loop are named as batches, with the pool remedy', () => {
+  const batches = outcome('diag-seq-batches.mjs').findings[0];
+  assert.equal(batches.evidence.gatheredBy, 'Promise.all', describe(batches));
+  assert.equal(batches.evidence.gatherLine, markedLine('diag-seq-batches.mjs'));
+  // Six batches of four 60 ms requests. Sampling may hide a batch (the count is then "at least"),
+  // but batches that merely touch are never merged into one.
+  const waits = Number(batches.evidence.waits);
+  assert.ok(waits >= 4 && waits <= 6, JSON.stringify(batches.evidence));
+  assert.match(batches.title, /^fetchInBatches awaits (at least )?\d batches one after another \(Promise\.all\)$/);
+  assert.match(batches.suggestion, /each batch waits for its slowest operation/);
+  assert.match(batches.suggestion, /pool/);
+  // One request per iteration is not a batch.
+  const single = outcome('diag-seq-fetch.mjs').findings[0];
+  assert.equal(single.evidence.gatheredBy, undefined, describe(single));
+  assert.match(single.title, /operations one after another$/);
 });
 
 test('starvation: the starved pool job and the late timer are measured', () => {

@@ -26,6 +26,8 @@ interface Case {
   remedy?: RegExp;
   /** Where the finding's line came from (evidence.allocationFrom). */
   from?: RegExp;
+  /** The call that gathered each batch (evidence.gatheredBy). */
+  gatheredBy?: string;
 }
 
 const CASES: Case[] = [
@@ -36,6 +38,7 @@ const CASES: Case[] = [
   // the stretches between its yields, each one blocking call to blame.
   { program: 'starvation_hog.py', expect: 'blocking', remedy: /ProcessPoolExecutor|asyncio\.sleep\(0\)/ },
   { program: 'sequential_requests.py', expect: 'sequential', remedy: /asyncio\.gather|TaskGroup/ },
+  { program: 'sequential_batches.py', expect: 'sequential', remedy: /asyncio\.Semaphore.*asyncio\.Queue/, gatheredBy: 'asyncio.gather' },
   { program: 'context_switching.py', expect: 'context-switching', remedy: /asyncio\.Semaphore|asyncio\.Queue/ },
   { program: 'starvation_executor.py', expect: 'starvation', remedy: /executor/ },
   { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/, from: /^heap-profile/ },
@@ -65,6 +68,7 @@ for (const c of CASES) {
     assert.notEqual(top.severity, 'info', shown);
     if (c.remedy) assert.match(top.suggestion, c.remedy);
     if (c.from) assert.match(String(top.evidence.allocationFrom), c.from);
+    assert.equal(top.evidence.gatheredBy, c.gatheredBy, shown);
     assert.doesNotMatch(top.suggestion, /Promise\.all|worker thread|setImmediate|UV_THREADPOOL_SIZE/);
   });
 }

@@ -78,6 +78,14 @@ export const THRESHOLDS = {
    * sequential programs 50-190 ms).
    */
   sequentialMinWaitMs: 2,
+  /**
+   * A wait that starts less than this before its episode's last end, after all its other waits
+   * ended, is the next step, not a concurrent one: the await that gathered a batch settles up to
+   * 0.1 ms after its continuation has started the next batch (test/programs/diag-seq-batches.mjs).
+   * Concurrent loops in lockstep (eight workers' 20 ms sleeps, traces/python/healthy_sleep.py)
+   * restart each while the others' waits are still ending: they stay one episode.
+   */
+  sequentialTouchMs: 1,
   /** At least this many non-overlapping waits from one site: fewer is two steps of a procedure, not a loop. */
   sequentialMinWaits: 3,
   /**

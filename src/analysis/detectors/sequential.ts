@@ -8,6 +8,10 @@
 // ones. Several sites of one train (a helper's setTimeout, its promise, the await that resumes the
 // caller) show the same episodes: the finding goes to the one resumed last, the outermost await.
 //
+// A line that gathers several operations (Promise.all, asyncio.gather), awaited in a loop, makes one
+// episode per batch: the batches run one after another. The trace cannot count the calls in a
+// batch (one fetch is dozens of resources, sampled past the first), so the source names the batch.
+//
 // Without a trace, a bare CPU profile shows it only indirectly: a train of idle waits, each ended
 // by a short burst of work that resumes the code and starts the next wait. Samples rarely catch the
 // user's own frame in such bursts, so the train is credited to the user function seen most across
@@ -15,9 +19,9 @@
 // that would confirm it.
 
 import type { Finding } from '../../model.js';
-import type { AsyncTrace } from '../../recording/model.js';
+import type { AsyncResources, AsyncTrace, SourceLookup } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
-import { idleBetween, isPythonFile, isUserSite, operationOf } from '../recorded.js';
+import { firstResourceAt, idleBetween, isPythonFile, isUserSite, operationOf } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Gap, Site, Stretch } from '../timeline.js';
 import type { Detector, Evidence } from './index.js';
@@ -59,13 +63,23 @@ function episodes(ops: [number, number][]): { starts: number[]; ends: number[] }
   };
   const starts: number[] = [];
   const ends: number[] = [];
+  // The episode's second-latest end: the latest may be the await that started this operation,
+  // settling as its continuation (which started the next batch) finished.
+  let runnerUp = -Infinity;
   for (let k = 0; k < n; k++) {
     const e1 = minEnd[firstFrom(s[k])];
     if (e1 < e[k] && minEnd[firstFrom(e1)] <= e[k]) continue; // a container
-    if (ends.length && s[k] <= ends[ends.length - 1]) ends[ends.length - 1] = Math.max(ends[ends.length - 1], e[k]);
-    else {
+    const last = ends.length - 1;
+    const touching = last >= 0 && s[k] >= ends[last] - THRESHOLDS.sequentialTouchMs && s[k] >= runnerUp;
+    if (last >= 0 && s[k] <= ends[last] && !touching) {
+      runnerUp = Math.max(runnerUp, Math.min(ends[last], e[k]));
+      ends[last] = Math.max(ends[last], e[k]);
+    } else {
+      // Touching the previous episode: the next step of a loop, started as the last one settled.
+      if (touching) ends[last] = Math.min(ends[last], s[k]);
       starts.push(s[k]);
       ends.push(e[k]);
+      runnerUp = -Infinity;
     }
   }
   return { starts, ends };
@@ -116,7 +130,28 @@ function lastResumed(train: Train[]): Train {
   return train.reduce((a, b) => ((wins.get(b) ?? 0) > (wins.get(a) ?? 0) ? b : a), head);
 }
 
-function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
+/** Calls that await a group of operations together. */
+const GATHER = /(?:^|[^\w$.])(Promise\.(?:all|allSettled|any|race)|(?:asyncio\.)?gather|asyncio\.wait)\s*\(/;
+
+/** The gathering call (`Promise.all`) on the first of these lines that has one, per the source. */
+function gatherCall(source: SourceLookup | undefined, file: string, lines: number[]): { api: string; line: number } | null {
+  const text = source?.lines(file);
+  if (!text) return null;
+  for (const line of lines) {
+    const code = text[line - 1]?.replace(isPythonFile(file) ? /(^|\s)#.*/ : /(^|\s)\/\/.*/, '');
+    const m = code === undefined ? null : GATHER.exec(code);
+    if (m) return { api: m[1], line };
+  }
+  return null;
+}
+
+/** Whether a resource created in [t0, t1] stands for others the recorder did not trace. */
+function sampledBetween(res: AsyncResources, t0: number, t1: number): boolean {
+  for (let r = firstResourceAt(res, t0); r < res.count && res.init[r] <= t1; r++) if (res.weight[r] > 1) return true;
+  return false;
+}
+
+function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[] {
   const { profile, totals } = analysis;
   const res = trace.resources;
   const bySite = new Map<number, [number, number][]>();
@@ -167,6 +202,8 @@ function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
     const impact = head.waited - head.longest;
     const share = head.waited / totals.wallMs;
     const count = head.starts.length;
+    // Past a code path's first resources the recorder traces a sample: an episode may have gone unseen.
+    const atLeast = sampledBetween(res, head.starts[0], head.ends[count - 1]) ? 'at least ' : '';
     // By the share of the run the waits took, or by the time at stake alone (a long run with a
     // slow start still loses it).
     const severity =
@@ -176,12 +213,30 @@ function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
           ? 'warning'
           : 'info';
     const typical = [...head.ends.map((e, k) => e - head.starts[k])].sort((a, b) => a - b)[count >> 1];
+    const others = train.filter((t) => t !== head).map((t) => res.sites[t.site]);
+    const python = isPythonFile(site.file);
+    const batch = gatherCall(source, site.file, [site.line, ...others.filter((o) => o.file === site.file).map((o) => o.line)]);
     const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
-    const others = train.filter((t) => t !== head).map((t) => res.sites[t.site].line);
+    const timing =
+      `(typically ${Math.round(typical)} ms each, ${Math.round(head.waited)} ms in all, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
+    const suggestion = batch
+      ? `${atLeast}${count} batches gathered with ${batch.api} at line ${batch.line} never overlapped ${timing}: each batch waits for ` +
+        `its slowest operation before the next one starts. If the operations are independent, keep a fixed number in flight ` +
+        `instead of fixed batches, starting the next operation as soon as one finishes ` +
+        (python
+          ? `(an asyncio.Semaphore around each operation under one asyncio.gather or TaskGroup, or a few workers reading an asyncio.Queue)`
+          : `(a pool: p-limit, or a few workers taking items from a shared queue)`) +
+        `. Started all at once, they would take about the longest batch, ${Math.round(head.longest)} ms; a pool as wide as a batch ` +
+        `saves less: the time each batch's slowest operation kept the others waiting.`
+      : `${atLeast}${count} waits from this line never overlapped ${timing}. If they are independent, start them together and await once ` +
+        (python
+          ? `(asyncio.gather, or an asyncio.TaskGroup with an asyncio.Semaphore to bound how many run at once)`
+          : `(Promise.all, or a pool of a few at a time for many)`) +
+        `: the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`;
     findings.push({
       kind: 'sequential',
       severity,
-      title: `${where} ${count} operations one after another`,
+      title: `${where} ${atLeast}${count} ${batch ? 'batches' : 'operations'} one after another${batch ? ` (${batch.api})` : ''}`,
       location: { file: site.file, line: site.line, column: site.column, function: site.function || '(anonymous)' },
       impactMs: round(impact),
       evidence: {
@@ -193,16 +248,12 @@ function fromTrace({ analysis }: Evidence, trace: AsyncTrace): Finding[] {
         wallShare: round(share),
         maxConcurrent: 1,
         resources: head.resources,
-        ...(others.length ? { sameTrainLines: [...new Set(others)].join(',') } : {}),
+        ...(atLeast ? { sampled: 1 } : {}),
+        ...(others.length ? { sameTrainLines: [...new Set(others.map((o) => o.line))].join(',') } : {}),
+        ...(batch ? { gatheredBy: batch.api, gatherLine: batch.line } : {}),
         source: 'recording',
       },
-      suggestion:
-        `${count} waits from this line never overlapped (typically ${Math.round(typical)} ms each, ${Math.round(head.waited)} ms in all, ` +
-        `${Math.round(100 * share)}% of the run) while the loop sat idle. If they are independent, start them together and await once ` +
-        (isPythonFile(site.file)
-          ? `(asyncio.gather, or an asyncio.TaskGroup with an asyncio.Semaphore to bound how many run at once)`
-          : `(Promise.all, or a pool of a few at a time for many)`) +
-        `: the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`,
+      suggestion,
       during: head.starts.map((start, k): [number, number] => [start, head.ends[k]]),
     });
   }
