@@ -134,13 +134,16 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}, re
  * Analyses a profile file, standard input ('-'), or a directory written by `loopscope collect`,
  * reading the program's source files where they are (the command line's view of one input).
  */
-export async function analyzePath(path: string, options: AnalyzeOptions = {}): Promise<{ analysis: Analysis; profilePath: string }> {
+export async function analyzePath(
+  path: string,
+  options: AnalyzeOptions = {},
+): Promise<{ analysis: Analysis; profilePath: string; skipped?: string }> {
   const withSource = { ...options, source: options.source ?? fileSources() };
   if (await isDirectory(path)) {
     const { profile, evidence, recordedCwd } = await loadRecording(path);
     const relocate = relocator(recordedCwd, path);
     for (const site of [...(evidence.trace?.resources.sites ?? []), ...(evidence.heap?.sites ?? [])]) site.file = relocate(site.file);
-    return { analysis: await analyzeFile(profile, { ...withSource, relocate }, evidence), profilePath: profile };
+    return { analysis: await analyzeFile(profile, { ...withSource, relocate }, evidence), profilePath: profile, skipped: evidence.skipped };
   }
   return { analysis: await analyzeFile(path, withSource), profilePath: path };
 }

@@ -3,7 +3,7 @@
 // complete however the program ends.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Manifest, ManifestProcess } from '../src/collector/format.js';
@@ -359,6 +359,30 @@ test('analyze: a directory that is not a recording, and a recording without a pr
   r = runCli(['analyze', empty]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /holds no Node process/);
+});
+
+test('analyze: a damaged trace or a missing profile is one line and exit code 2; a damaged heap profile a warning', () => {
+  const damaged = (change: (dir: string, pid: number) => void) => {
+    const dir = join(tempDir(), 'memory');
+    cpSync(join(root, 'traces', 'memory'), dir, { recursive: true });
+    const main = Number((JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')) as Manifest).main);
+    change(dir, main);
+    return { ...runCli(['analyze', '--json', dir]), dir, main };
+  };
+  let r = damaged((dir, pid) => truncateSync(join(dir, `${pid}.trace.json`), 5000));
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, `loopscope: ${join(r.dir, `${r.main}.trace.json`)}: truncated: the trace ends at byte 5000 before its metadata\n`);
+  r = damaged((dir, pid) => rmSync(join(dir, `${pid}.cpuprofile`)));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^loopscope: .*\.cpuprofile, the CPU profile of process \d+, is missing from the recording\n$/);
+  // The heap profile only places the memory finding's allocation: the rest is analysed, and said so.
+  r = damaged((dir, pid) => truncateSync(join(dir, `${pid}.heapprofile`), 300));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^loopscope: warning: .*\.heapprofile: .*; analysed without it \(memory findings get no allocation line\)\n$/);
+  const [top] = (JSON.parse(r.stdout) as JsonReport).findings;
+  assert.equal(top.kind, 'memory');
+  assert.doesNotMatch(String(top.evidence.allocationFrom), /heap-profile/);
 });
 
 test('collect: bad usage is exit code 2 with one line, and the exit code of a non-Node command passes through', () => {

@@ -29,11 +29,12 @@ export async function analyzeCommand(inputs: string[], options: AnalyzeCommandOp
   }
   if (inputs.length > 1) throw new InputError('analyze reads one profile at a time (several files: use `loopscope batch`)');
   // A `collect` directory is one input: its main process's profile with the recording's evidence.
-  const { analysis, profilePath: input } = await analyzePath(inputs[0], {
+  const { analysis, profilePath: input, skipped } = await analyzePath(inputs[0], {
     thread: options.thread,
     sampleType: options.sampleType,
     sourceMaps: options.sourceMaps,
   });
+  if (skipped) process.stderr.write(`loopscope: warning: ${skipped}\n`);
   if (options.speedscope) {
     await writeAtomically(options.speedscope, speedscopeChunks(analysis, input === '-' ? 'stdin' : basename(input)));
   }

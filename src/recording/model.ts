@@ -139,4 +139,6 @@ export interface RecordingEvidence {
   heap: HeapSummary | null;
   /** The program's source, where the machine that analyses the recording can read it. */
   source?: SourceLookup;
+  /** Why a recorded file was left out of the analysis (a damaged heap profile), for a warning. */
+  skipped?: string;
 }

@@ -108,6 +108,7 @@ export async function readEvidence(files: RecordingFiles, process: RecordedProce
     }
   }
   let heap: HeapSummary | null = null;
+  let skipped: string | undefined;
   if (process.present.heapprofile) {
     const interval = Number((trace?.metadata.raw.heapProfile as { samplingIntervalBytes?: number } | undefined)?.samplingIntervalBytes ?? 0);
     const source = await files.open(process.present.heapprofile);
@@ -117,11 +118,12 @@ export async function readEvidence(files: RecordingFiles, process: RecordedProce
       // Only the memory finding's allocation line needs it: analyse the rest without it.
       if (!(error instanceof InputError)) throw error;
       heap = null;
+      skipped = `${error.message}; analysed without it (memory findings get no allocation line)`;
     } finally {
       await source.close();
     }
   }
-  return { dir: files.name, pid: process.pid, trace, heap };
+  return { dir: files.name, pid: process.pid, trace, heap, ...(skipped ? { skipped } : {}) };
 }
 
 /** A recording read as one input: the main process, the name of its CPU profile, and the evidence. */
