@@ -33,6 +33,7 @@ const CASES: Case[] = [
   { program: 'diag-seq-timers.mjs', expect: 'sequential', shape: 'while loop over timers/promises' },
   { program: 'diag-seq-chain.mjs', expect: 'sequential', shape: 'promise chain over fs.promises.readFile' },
   { program: 'diag-seq-batches.mjs', expect: 'sequential', shape: 'batches of fetches gathered by Promise.all, awaited in a for loop' },
+  { program: 'diag-seq-reads.mjs', expect: 'sequential', shape: '800 sub-millisecond file reads awaited in a for loop (sampled)' },
   { program: 'diag-switch-promises.mjs', expect: 'context-switching', shape: 'Promise.all of 100k tiny async functions' },
   { program: 'diag-switch-immediate.mjs', expect: 'context-switching', shape: 'one setImmediate per item (200k)' },
   { program: 'diag-switch-gather.mjs', expect: 'context-switching', shape: 'Promise.all of 100k tasks awaiting setImmediate' },
@@ -207,6 +208,25 @@ test('sequential: batches gathered by Promise.all and awaited in a loop are name
   const single = outcome('diag-seq-fetch.mjs').findings[0];
   assert.equal(single.evidence.gatheredBy, undefined, describe(single));
   assert.match(single.title, /operations one after another$/);
+});
+
+test('sequential: a long loop of short reads, sampled by the recorder: the count is a lower bound, the time estimated', () => {
+  const report = outcome('diag-seq-reads.mjs');
+  const [reads] = report.findings;
+  assert.equal(reads.evidence.sampled, 1, describe(reads));
+  assert.match(reads.title, /^loadAll awaits at least \d+ operations one after another$/);
+  // 800 reads of 0.3-0.4 ms: the traced ones are a fraction, their waits stand for the rest.
+  assert.ok(Number(reads.evidence.waits) < 800, JSON.stringify(reads.evidence));
+  assert.match(reads.suggestion, /counting those the recorder did not trace/);
+  const waited = Number(reads.evidence.waitedMs);
+  assert.ok(waited > 0.3 * report.totals.wallMs && waited <= report.totals.wallMs, `${waited} ms of ${report.totals.wallMs}`);
+  // The reads' own promises are readFile's cost, not tasks the program spawns; one read at a time
+  // holds one buffer.
+  for (const f of report.findings.filter((x) => x.kind === 'context-switching')) {
+    assert.equal(f.severity, 'info', describe(f));
+    assert.match(String(f.evidence.insideCallee), /^readFile/, describe(f));
+  }
+  assert.deepEqual(report.findings.filter((f) => f.kind === 'memory' && f.severity !== 'info').map(describe), []);
 });
 
 test('starvation: the starved pool job and the late timer are measured', () => {

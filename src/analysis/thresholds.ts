@@ -79,6 +79,18 @@ export const THRESHOLDS = {
    */
   sequentialMinWaitMs: 2,
   /**
+   * Where a line has no train of such waits, shorter ones down to this: a local file read or stat
+   * waits 0.1-0.5 ms on the thread pool (18,000 reads one after another took 2.5 s of a 3.5 s run).
+   */
+  sequentialShortWaitMs: 0.2,
+  /**
+   * ...where the loop must sit idle for this share of them: a read of a file is four trips to the
+   * thread pool with JavaScript (and the recorder's hooks) between them. Measured: 0.52-0.67 on
+   * test/programs/diag-seq-reads.mjs (6 recordings), where awaits that never leave the loop (a
+   * microtask chain) are ~0.
+   */
+  sequentialShortIdleDuringWaits: 0.3,
+  /**
    * A wait that starts less than this before its episode's last end, after all its other waits
    * ended, is the next step, not a concurrent one: the await that gathered a batch settles up to
    * 0.1 ms after its continuation has started the next batch (test/programs/diag-seq-batches.mjs).
@@ -86,6 +98,11 @@ export const THRESHOLDS = {
    * restart each while the others' waits are still ending: they stay one episode.
    */
   sequentialTouchMs: 1,
+  /**
+   * Counting a sampled site's operations: a kind of resource that this share of the fully traced
+   * episodes hold the same number of counts them.
+   */
+  sequentialRegularShare: 0.7,
   /** At least this many non-overlapping waits from one site: fewer is two steps of a procedure, not a loop. */
   sequentialMinWaits: 3,
   /**
@@ -174,6 +191,12 @@ export const THRESHOLDS = {
   switchingCriticalBusyMs: 1000,
   /** Creation sites with at least this share of the busiest site's resources take part in finding the spawn site. */
   switchingBusySiteShare: 0.1,
+  /**
+   * A spawning line outside the task function made at least this share of the busiest site's
+   * resources: 12,000 calls of a promise-chain function next to its 480,000 steps (2.5%), where a
+   * function awaiting 18,000 reads in a loop has one call from outside next to 300,000 resources.
+   */
+  switchingSpawnerShare: 0.01,
   /**
    * A gathering site needs this many resources triggered by the tasks' own. Past the recorder's cap
    * both ends are traced 1 in 256 independently: 100,000 tasks gathered by Promise.all leave 10-15

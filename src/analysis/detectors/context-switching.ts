@@ -267,13 +267,18 @@ function gatherer(res: AsyncResources, bySite: Map<number, number>): [number, nu
   return best;
 }
 
-/** Else the busiest creation site outside the task function (a named one: anonymous functions cannot be told apart). */
+/**
+ * Else the busiest creation site outside the task function (a named one: anonymous functions cannot
+ * be told apart), unless it made next to nothing: a function that makes its tasks itself (a loop
+ * of awaits, a recursive walk) has only its caller's one call outside.
+ */
 function spawnOutside(res: AsyncResources, bySite: Map<number, number>, taskFn: TraceSite | undefined): [number, number] | undefined {
   if (!taskFn?.function) return undefined;
+  const most = Math.max(0, ...bySite.values());
   return [...bySite]
-    .filter(([site]) => {
+    .filter(([site, n]) => {
       const s = res.sites[site];
-      return !(s.file === taskFn.file && s.function === taskFn.function);
+      return n >= THRESHOLDS.switchingSpawnerShare * most && !(s.file === taskFn.file && s.function === taskFn.function);
     })
     .sort((a, b) => b[1] - a[1])[0];
 }

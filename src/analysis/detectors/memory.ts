@@ -146,7 +146,9 @@ const fmt = (bytes: number) => (bytes >= 10 * MB ? `${Math.round(bytes / MB)} MB
  */
 function pendingAt(trace: AsyncTrace, t: number): { site: number; count: number } | null {
   const res = trace.resources;
-  const byKey = new Map<number, { site: number; count: number }>();
+  // A resource traced 1 in K stands for K over the run, not K at once: a group's weights count only
+  // once enough of its traced resources are pending together to show it is concurrent.
+  const byKey = new Map<number, { site: number; count: number; traced: number }>();
   for (let r = 0; r < res.count && res.init[r] <= t; r++) {
     const site = res.site[r];
     if (!isUserSite(res, site)) continue;
@@ -157,9 +159,12 @@ function pendingAt(trace: AsyncTrace, t: number): { site: number; count: number 
     if (!Number.isNaN(wait) && Number.isNaN(resumes) && res.types[res.type[r]] !== 'await') continue;
     const key = site * 65536 + res.type[r];
     const g = byKey.get(key);
-    if (g) g.count += res.weight[r];
-    else byKey.set(key, { site, count: res.weight[r] });
+    if (g) {
+      g.count += res.weight[r];
+      g.traced++;
+    } else byKey.set(key, { site, count: res.weight[r], traced: 1 });
   }
+  for (const g of byKey.values()) if (g.traced < THRESHOLDS.memoryMinConcurrent) g.count = g.traced;
   // A promise-only group may be bookkeeping around the tasks (Promise.all's own promises); an
   // operation the tasks wait for (a timer, a socket, a file) names the await better.
   let promise: { site: number; count: number } | null = null;

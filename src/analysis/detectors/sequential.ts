@@ -12,6 +12,9 @@
 // episode per batch: the batches run one after another. The trace cannot count the calls in a
 // batch (one fetch is dozens of resources, sampled past the first), so the source names the batch.
 //
+// A line that iterates an async source (`for await`) waits for its items in order by nature, and
+// is left alone.
+//
 // Without a trace, a bare CPU profile shows it only indirectly: a train of idle waits, each ended
 // by a short burst of work that resumes the code and starts the next wait. Samples rarely catch the
 // user's own frame in such bursts, so the train is credited to the user function seen most across
@@ -31,17 +34,37 @@ export const sequential: Detector = (evidence) =>
 
 interface Train {
   site: number;
-  /** Episodes [start, end] in time order, never overlapping. */
+  /** Traced episodes [start, end] in time order, never overlapping. */
   starts: number[];
   ends: number[];
-  waited: number;
+  /** The traced episodes' waits: their sum and the longest. */
+  tracedMs: number;
   longest: number;
-  idleMs: number;
+  idleShare: number;
+  /** The waits the episodes stand for: the traced ones', or estimated from a sample. */
+  waited: number;
+  /** Some of the line's resources were traced 1 in K: the episodes are some of its waits. */
+  sampled: boolean;
+  /** `waited` counts the waits of the resources not traced. */
+  estimated: boolean;
   resources: number;
 }
 
+/** An operation's [start, end], the resources it stands for (K when traced 1 in K), and its callee. */
+type Op = [number, number, number, number];
+
+interface Episodes {
+  starts: number[];
+  ends: number[];
+  /** Per episode: traced operations, and the resources they stand for. */
+  ops: number[];
+  weights: number[];
+  /** Per operation (in start order): its episode, -1 for a container. */
+  member: Int32Array;
+}
+
 /** The site's operations with containers left out, merged into episodes. */
-function episodes(ops: [number, number][]): { starts: number[]; ends: number[] } {
+function episodes(ops: Op[]): Episodes {
   const n = ops.length;
   ops.sort((a, b) => a[0] - b[0]);
   const s = ops.map((o) => o[0]);
@@ -61,8 +84,8 @@ function episodes(ops: [number, number][]): { starts: number[]; ends: number[] }
     }
     return lo;
   };
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const out: Episodes = { starts: [], ends: [], ops: [], weights: [], member: new Int32Array(n).fill(-1) };
+  const { starts, ends } = out;
   // The episode's second-latest end: the latest may be the await that started this operation,
   // settling as its continuation (which started the next batch) finished.
   let runnerUp = -Infinity;
@@ -74,15 +97,48 @@ function episodes(ops: [number, number][]): { starts: number[]; ends: number[] }
     if (last >= 0 && s[k] <= ends[last] && !touching) {
       runnerUp = Math.max(runnerUp, Math.min(ends[last], e[k]));
       ends[last] = Math.max(ends[last], e[k]);
+      out.ops[last]++;
+      out.weights[last] += ops[k][2];
+      out.member[k] = last;
     } else {
       // Touching the previous episode: the next step of a loop, started as the last one settled.
       if (touching) ends[last] = Math.min(ends[last], s[k]);
       starts.push(s[k]);
       ends.push(e[k]);
+      out.ops.push(1);
+      out.weights.push(ops[k][2]);
+      out.member[k] = starts.length - 1;
       runnerUp = -Infinity;
     }
   }
-  return { starts, ends };
+  return out;
+}
+
+/**
+ * The time a sampled line's operations waited. Past a code path's first resources the recorder
+ * traces 1 in K, weighted K: the weighted sum of the resources' waits estimates theirs all, and the
+ * fully traced episodes (the first ones) tell how much the resources of one operation overlap (a
+ * call's promise, its fs requests, fetch's dozens). Null when too few were traced in full to tell.
+ */
+function sampledWaits(ops: Op[], ep: Episodes, kept: Set<number>): number | null {
+  // Traced in full: the episodes before the first sampled resource (a group's later ones, traced
+  // in full too, belong to episodes whose other resources were sampled).
+  let sampledFrom = Infinity;
+  for (const op of ops) if (op[2] > 1) sampledFrom = Math.min(sampledFrom, op[0]);
+  const full = new Set([...kept].filter((k) => ep.ends[k] < sampledFrom));
+  if (full.size < THRESHOLDS.sequentialMinWaits) return null;
+  let fullMs = 0;
+  for (const k of full) fullMs += ep.ends[k] - ep.starts[k];
+  let fullOpsMs = 0;
+  let weightedMs = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const k = ep.member[i];
+    if (!kept.has(k)) continue;
+    const d = ops[i][1] - ops[i][0];
+    weightedMs += ops[i][2] * d;
+    if (full.has(k)) fullOpsMs += d;
+  }
+  return weightedMs / (fullOpsMs / fullMs);
 }
 
 function overlapMs(a: Train, b: Train): number {
@@ -145,53 +201,96 @@ function gatherCall(source: SourceLookup | undefined, file: string, lines: numbe
   return null;
 }
 
+/** The time operations waited, each counted for the resources it stands for. */
+const weightedMs = (ops: Op[]) => ops.reduce((sum, [start, end, weight]) => sum + weight * (end - start), 0);
+
+/** Async iterators: Node streams' (`for await (const chunk of stream)`). */
+const ITERATORS = new Set(['createAsyncIterator']);
+
+/**
+ * A line that iterates one async source (`for await (...)`: a stream, a cursor, a generator) waits
+ * for its items in order by nature; independent operations inside a generator show at their own
+ * lines.
+ */
+function iterated(source: SourceLookup | undefined, res: AsyncResources, site: number, ops: Op[]): boolean {
+  const { file, line } = res.sites[site];
+  const text = source?.lines(file)?.[line - 1];
+  if (text !== undefined && /(^|[^\w$.])for\s+await\s*\(/.test(text)) return true;
+  return ops.some((op) => ITERATORS.has(res.callees[op[3]]));
+}
+
 /** Whether a resource created in [t0, t1] stands for others the recorder did not trace. */
 function sampledBetween(res: AsyncResources, t0: number, t1: number): boolean {
   for (let r = firstResourceAt(res, t0); r < res.count && res.init[r] <= t1; r++) if (res.weight[r] > 1) return true;
   return false;
 }
 
+/** Milliseconds as read: 0.12, 3.4, 85. */
+const shortMs = (ms: number) => (ms < 1 ? ms.toFixed(2) : ms < 10 ? ms.toFixed(1) : String(Math.round(ms)));
+
 function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[] {
   const { profile, totals } = analysis;
   const res = trace.resources;
-  const bySite = new Map<number, [number, number][]>();
+  /** A line's operations as a train of waits one after another, or null. */
+  const trainOf = (site: number, ops: Op[], minWaitMs: number, minIdleShare: number): Train | null => {
+    if (ops.length < THRESHOLDS.sequentialMinWaits) return null;
+    const ep = episodes(ops);
+    const kept = ep.starts.map((_, k) => k).filter((k) => ep.ends[k] - ep.starts[k] >= minWaitMs);
+    if (kept.length < THRESHOLDS.sequentialMinWaits) return null;
+    const starts = kept.map((k) => ep.starts[k]);
+    const ends = kept.map((k) => ep.ends[k]);
+    let tracedMs = 0;
+    let longest = 0;
+    let idleMs = 0;
+    for (let k = 0; k < starts.length; k++) {
+      const d = ends[k] - starts[k];
+      tracedMs += d;
+      longest = Math.max(longest, d);
+      idleMs += idleBetween(profile.timeline, starts[k], ends[k]);
+    }
+    if (idleMs < minIdleShare * tracedMs) return null;
+    // A sample stands for more waits like it, never for more time than the episodes spanned.
+    const sampled = kept.some((k) => ep.weights[k] > ep.ops[k]);
+    const estimate = sampled ? sampledWaits(ops, ep, new Set(kept)) : null;
+    const waited = Math.min(Math.max(estimate ?? 0, tracedMs), ends[ends.length - 1] - starts[0]);
+    if (waited - longest < THRESHOLDS.sequentialMinImpactMs) return null;
+    const idleShare = idleMs / tracedMs;
+    return { site, starts, ends, tracedMs, longest, idleShare, waited, sampled, estimated: waited > tracedMs, resources: ops.length };
+  };
+  // One line's sites are one: a call's first resources are made at the callee's column, the rest,
+  // made as it resumes, at the await's.
+  const lineSite = new Map<string, number>();
+  const bySite = new Map<number, Op[]>();
   for (let r = 0; r < res.count; r++) {
-    const site = res.site[r];
-    if (!isUserSite(res, site)) continue;
+    if (!isUserSite(res, res.site[r])) continue;
+    const { file, line } = res.sites[res.site[r]];
+    const key = `${file}:${line}`;
+    let site = lineSite.get(key);
+    if (site === undefined) lineSite.set(key, (site = res.site[r]));
     const op = operationOf(res, r, THRESHOLDS.sequentialMinWaitMs);
-    if (!op || op[1] - op[0] < THRESHOLDS.sequentialMinWaitMs) continue;
+    if (!op || op[1] - op[0] < THRESHOLDS.sequentialShortWaitMs) continue;
     let ops = bySite.get(site);
     if (!ops) bySite.set(site, (ops = []));
-    ops.push(op);
+    ops.push([op[0], op[1], res.weight[r], res.callee[r]]);
   }
   const candidates: Train[] = [];
   for (const [site, ops] of bySite) {
-    if (ops.length < THRESHOLDS.sequentialMinWaits) continue;
-    const resources = ops.length;
-    const { starts, ends } = episodes(ops);
-    const keep = starts.map((s, k) => ends[k] - s >= THRESHOLDS.sequentialMinWaitMs);
-    const st = starts.filter((_, k) => keep[k]);
-    const en = ends.filter((_, k) => keep[k]);
-    if (st.length < THRESHOLDS.sequentialMinWaits) continue;
-    let waited = 0;
-    let longest = 0;
-    let idleMs = 0;
-    for (let k = 0; k < st.length; k++) {
-      const d = en[k] - st[k];
-      waited += d;
-      longest = Math.max(longest, d);
-      idleMs += idleBetween(profile.timeline, st[k], en[k]);
-    }
-    if (idleMs < THRESHOLDS.sequentialIdleDuringWaits * waited) continue;
-    if (waited - longest < THRESHOLDS.sequentialMinImpactMs) continue;
-    candidates.push({ site, starts: st, ends: en, waited, longest, idleMs, resources });
+    if (iterated(source, res, site, ops)) continue;
+    // Waits of a few milliseconds and more, or where most of the time is in shorter ones,
+    // sub-millisecond ones too (a local file or database): next to long waits, the short ones are
+    // steps between them.
+    const long = ops.filter((op) => op[1] - op[0] >= THRESHOLDS.sequentialMinWaitMs);
+    const mostlyShort = 2 * weightedMs(long) < weightedMs(ops);
+    const short = mostlyShort ? trainOf(site, ops, THRESHOLDS.sequentialShortWaitMs, THRESHOLDS.sequentialShortIdleDuringWaits) : null;
+    const train = short ?? trainOf(site, long, THRESHOLDS.sequentialMinWaitMs, THRESHOLDS.sequentialIdleDuringWaits);
+    if (train) candidates.push(train);
   }
   // Sites whose episodes coincide are one train; it is reported at the wait that ends last (the
   // outermost await, resumed once the others are done).
   candidates.sort((a, b) => b.waited - a.waited);
   const trains: Train[][] = [];
   for (const c of candidates) {
-    const train = trains.find((t) => overlapMs(t[0], c) >= THRESHOLDS.sequentialSameTrain * Math.min(t[0].waited, c.waited));
+    const train = trains.find((t) => overlapMs(t[0], c) >= THRESHOLDS.sequentialSameTrain * Math.min(t[0].tracedMs, c.tracedMs));
     if (train) train.push(c);
     else trains.push([c]);
   }
@@ -202,8 +301,8 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const impact = head.waited - head.longest;
     const share = head.waited / totals.wallMs;
     const count = head.starts.length;
-    // Past a code path's first resources the recorder traces a sample: an episode may have gone unseen.
-    const atLeast = sampledBetween(res, head.starts[0], head.ends[count - 1]) ? 'at least ' : '';
+    // Past a code path's first resources the recorder traces a sample: some waits went unseen.
+    const atLeast = head.sampled || sampledBetween(res, head.starts[0], head.ends[count - 1]) ? 'at least ' : '';
     // By the share of the run the waits took, or by the time at stake alone (a long run with a
     // slow start still loses it).
     const severity =
@@ -218,7 +317,8 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const batch = gatherCall(source, site.file, [site.line, ...others.filter((o) => o.file === site.file).map((o) => o.line)]);
     const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
     const timing =
-      `(typically ${Math.round(typical)} ms each, ${Math.round(head.waited)} ms in all, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
+      `(typically ${shortMs(typical)} ms each, ${head.estimated ? 'about ' : ''}${Math.round(head.waited)} ms in all` +
+      `${head.estimated ? ' counting those the recorder did not trace' : ''}, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
     const suggestion = batch
       ? `${atLeast}${count} batches gathered with ${batch.api} at line ${batch.line} never overlapped ${timing}: each batch waits for ` +
         `its slowest operation before the next one starts. If the operations are independent, keep a fixed number in flight ` +
@@ -244,7 +344,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
         waitedMs: round(head.waited),
         longestWaitMs: round(head.longest),
         medianWaitMs: round(typical),
-        idleDuringWaits: round(head.idleMs / head.waited),
+        idleDuringWaits: round(head.idleShare),
         wallShare: round(share),
         maxConcurrent: 1,
         resources: head.resources,
