@@ -49,7 +49,21 @@ export function detect(analysis: Analysis, attribution: Attribution, recording?:
     ? stretchTasks(recording.trace, phases.stretches, THRESHOLDS.blockingStretchMs)
     : phases.stretches.map(() => null);
   const evidence: Evidence = { analysis, attribution, ...phases, recording, tasks, source: source ?? recording?.source };
-  return DETECTORS.flatMap((detector) => detector(evidence)).sort(
+  return spawningSteps(DETECTORS.flatMap((detector) => detector(evidence))).sort(
     (a, b) => RANK[a.severity] - RANK[b.severity] || weight(b) - weight(a),
+  );
+}
+
+/**
+ * A line that spawns a flood of tiny tasks may also hold the loop while it creates them (asyncio's
+ * gather of 100,000 coroutines, on a loaded machine): that stretch is the same problem, and the
+ * context-switching finding's advice fixes it, so the blocking finding at that line stays, as info.
+ */
+function spawningSteps(findings: Finding[]): Finding[] {
+  const spawners = new Set(
+    findings.filter((f) => f.kind === 'context-switching' && f.severity !== 'info').map((f) => `${f.location.file}:${f.location.line}`),
+  );
+  return findings.map((f) =>
+    f.kind === 'blocking' && spawners.has(`${f.location.file}:${f.location.line}`) ? { ...f, severity: 'info' } : f,
   );
 }
