@@ -91,6 +91,13 @@ export const THRESHOLDS = {
    */
   sequentialShortIdleDuringWaits: 0.3,
   /**
+   * An episode (waits merged where they overlap) in which the loop sat idle for less than this
+   * share is not a wait: with the machine loaded by three busy processes, the step that starts the
+   * next batch of test/programs/diag-seq-batches.mjs stretched to 3 and 13 ms and counted as two
+   * more batches.
+   */
+  sequentialEpisodeIdleShare: 0.1,
+  /**
    * A wait that starts less than this before its episode's last end, after all its other waits
    * ended, is the next step, not a concurrent one: the await that gathered a batch settles up to
    * 0.1 ms after its continuation has started the next batch (test/programs/diag-seq-batches.mjs).

@@ -235,18 +235,26 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
   const trainOf = (site: number, ops: Op[], minWaitMs: number, minIdleShare: number): Train | null => {
     if (ops.length < THRESHOLDS.sequentialMinWaits) return null;
     const ep = episodes(ops);
-    const kept = ep.starts.map((_, k) => k).filter((k) => ep.ends[k] - ep.starts[k] >= minWaitMs);
+    // An episode the loop spent busy is not a wait: the step between two waits (the code that
+    // starts the next batch), stretched past the minimum on a loaded machine.
+    const idleOf = ep.starts.map((start, k) => idleBetween(profile.timeline, start, ep.ends[k]));
+    const kept = ep.starts
+      .map((_, k) => k)
+      .filter((k) => {
+        const d = ep.ends[k] - ep.starts[k];
+        return d >= minWaitMs && idleOf[k] >= THRESHOLDS.sequentialEpisodeIdleShare * d;
+      });
     if (kept.length < THRESHOLDS.sequentialMinWaits) return null;
     const starts = kept.map((k) => ep.starts[k]);
     const ends = kept.map((k) => ep.ends[k]);
     let tracedMs = 0;
     let longest = 0;
     let idleMs = 0;
-    for (let k = 0; k < starts.length; k++) {
-      const d = ends[k] - starts[k];
+    for (const k of kept) {
+      const d = ep.ends[k] - ep.starts[k];
       tracedMs += d;
       longest = Math.max(longest, d);
-      idleMs += idleBetween(profile.timeline, starts[k], ends[k]);
+      idleMs += idleOf[k];
     }
     if (idleMs < minIdleShare * tracedMs) return null;
     // A sample stands for more waits like it, never for more time than the loop sat idle from the
@@ -303,7 +311,9 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
   }
   const findings: Finding[] = [];
   for (const train of trains) {
-    const head = lastResumed(train);
+    // The line that gathers a batch is its outermost await; else the wait that ends last.
+    const gathering = train.find((t) => gatherCall(source, res.sites[t.site].file, [res.sites[t.site].line]));
+    const head = gathering ?? lastResumed(train);
     const site = res.sites[head.site];
     const impact = head.waited - head.longest;
     const share = head.waited / totals.wallMs;
@@ -321,7 +331,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const typical = [...head.ends.map((e, k) => e - head.starts[k])].sort((a, b) => a - b)[count >> 1];
     const others = train.filter((t) => t !== head).map((t) => res.sites[t.site]);
     const python = isPythonFile(site.file);
-    const batch = gatherCall(source, site.file, [site.line, ...others.filter((o) => o.file === site.file).map((o) => o.line)]);
+    const batch = gatherCall(source, site.file, [site.line]);
     const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
     const timing =
       `(typically ${shortMs(typical)} ms each, ${head.estimated ? 'about ' : ''}${Math.round(head.waited)} ms in all` +
