@@ -8,6 +8,11 @@
 // ones. Several sites of one train (a helper's setTimeout, its promise, the await that resumes the
 // caller) show the same episodes: the finding goes to the one resumed last, the outermost await.
 //
+// Waits of 2 ms and more count, or, where most of a line's waiting is in shorter ones (a local file
+// or database), waits down to 0.2 ms with a lower idle share (each is several trips to the thread
+// pool with JavaScript between them). A long loop is sampled by the recorder: its count is a lower
+// bound and its time an estimate (src/analysis/episodes.ts).
+//
 // A line that gathers several operations (Promise.all, asyncio.gather), awaited in a loop, makes one
 // episode per batch: the batches run one after another. The trace cannot count the calls in a
 // batch (one fetch is dozens of resources, sampled past the first), so the source names the batch.
@@ -24,6 +29,7 @@
 import type { Finding } from '../../model.js';
 import type { AsyncResources, AsyncTrace, SourceLookup } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
+import { episodes, sampledWaits, weightedMs, type Op } from '../episodes.js';
 import { firstResourceAt, idleBetween, isPythonFile, isUserSite, operationOf } from '../recorded.js';
 import { THRESHOLDS } from '../thresholds.js';
 import type { Gap, Site, Stretch } from '../timeline.js';
@@ -48,97 +54,6 @@ interface Train {
   /** `waited` counts the waits of the resources not traced. */
   estimated: boolean;
   resources: number;
-}
-
-/** An operation's [start, end], the resources it stands for (K when traced 1 in K), and its callee. */
-type Op = [number, number, number, number];
-
-interface Episodes {
-  starts: number[];
-  ends: number[];
-  /** Per episode: traced operations, and the resources they stand for. */
-  ops: number[];
-  weights: number[];
-  /** Per operation (in start order): its episode, -1 for a container. */
-  member: Int32Array;
-}
-
-/** The site's operations with containers left out, merged into episodes. */
-function episodes(ops: Op[]): Episodes {
-  const n = ops.length;
-  ops.sort((a, b) => a[0] - b[0]);
-  const s = ops.map((o) => o[0]);
-  const e = ops.map((o) => o[1]);
-  // An operation that contains two disjoint operations of the same site is a container (a promise
-  // that lives across the whole loop, the final await of a chain): it would merge every episode
-  // into one, so it is left out. minEnd[k]: the earliest end among operations k..n-1.
-  const minEnd = new Float64Array(n + 1).fill(Infinity);
-  for (let k = n - 1; k >= 0; k--) minEnd[k] = Math.min(minEnd[k + 1], e[k]);
-  const firstFrom = (t: number) => {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const out: Episodes = { starts: [], ends: [], ops: [], weights: [], member: new Int32Array(n).fill(-1) };
-  const { starts, ends } = out;
-  // The episode's second-latest end: the latest may be the await that started this operation,
-  // settling as its continuation (which started the next batch) finished.
-  let runnerUp = -Infinity;
-  for (let k = 0; k < n; k++) {
-    const e1 = minEnd[firstFrom(s[k])];
-    if (e1 < e[k] && minEnd[firstFrom(e1)] <= e[k]) continue; // a container
-    const last = ends.length - 1;
-    const touching = last >= 0 && s[k] >= ends[last] - THRESHOLDS.sequentialTouchMs && s[k] >= runnerUp;
-    if (last >= 0 && s[k] <= ends[last] && !touching) {
-      runnerUp = Math.max(runnerUp, Math.min(ends[last], e[k]));
-      ends[last] = Math.max(ends[last], e[k]);
-      out.ops[last]++;
-      out.weights[last] += ops[k][2];
-      out.member[k] = last;
-    } else {
-      // Touching the previous episode: the next step of a loop, started as the last one settled.
-      if (touching) ends[last] = Math.min(ends[last], s[k]);
-      starts.push(s[k]);
-      ends.push(e[k]);
-      out.ops.push(1);
-      out.weights.push(ops[k][2]);
-      out.member[k] = starts.length - 1;
-      runnerUp = -Infinity;
-    }
-  }
-  return out;
-}
-
-/**
- * The time a sampled line's operations waited. Past a code path's first resources the recorder
- * traces 1 in K, weighted K: the weighted sum of the resources' waits estimates theirs all, and the
- * fully traced episodes (the first ones) tell how much the resources of one operation overlap (a
- * call's promise, its fs requests, fetch's dozens). Null when too few were traced in full to tell.
- */
-function sampledWaits(ops: Op[], ep: Episodes, kept: Set<number>): number | null {
-  // Traced in full: the episodes before the first sampled resource (a group's later ones, traced
-  // in full too, belong to episodes whose other resources were sampled).
-  let sampledFrom = Infinity;
-  for (const op of ops) if (op[2] > 1) sampledFrom = Math.min(sampledFrom, op[0]);
-  const full = new Set([...kept].filter((k) => ep.ends[k] < sampledFrom));
-  if (full.size < THRESHOLDS.sequentialMinWaits) return null;
-  let fullMs = 0;
-  for (const k of full) fullMs += ep.ends[k] - ep.starts[k];
-  let fullOpsMs = 0;
-  let weightedMs = 0;
-  for (let i = 0; i < ops.length; i++) {
-    const k = ep.member[i];
-    if (!kept.has(k)) continue;
-    const d = ops[i][1] - ops[i][0];
-    weightedMs += ops[i][2] * d;
-    if (full.has(k)) fullOpsMs += d;
-  }
-  return weightedMs / (fullOpsMs / fullMs);
 }
 
 function overlapMs(a: Train, b: Train): number {
@@ -200,9 +115,6 @@ function gatherCall(source: SourceLookup | undefined, file: string, lines: numbe
   }
   return null;
 }
-
-/** The time operations waited, each counted for the resources it stands for. */
-const weightedMs = (ops: Op[]) => ops.reduce((sum, [start, end, weight]) => sum + weight * (end - start), 0);
 
 /** Async iterators: Node streams' (`for await (const chunk of stream)`). */
 const ITERATORS = new Set(['createAsyncIterator']);
@@ -314,12 +226,14 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     // The line that gathers a batch is its outermost await; else the wait that ends last.
     const gathering = train.find((t) => gatherCall(source, res.sites[t.site].file, [res.sites[t.site].line]));
     const head = gathering ?? lastResumed(train);
+    // Of a sampled train, the line that saw most of its waits tells them best.
+    const seen = head.sampled ? train.reduce((a, b) => (b.waited > a.waited ? b : a)) : head;
     const site = res.sites[head.site];
-    const impact = head.waited - head.longest;
-    const share = head.waited / totals.wallMs;
-    const count = head.starts.length;
+    const impact = seen.waited - seen.longest;
+    const share = seen.waited / totals.wallMs;
+    const count = seen.starts.length;
     // Past a code path's first resources the recorder traces a sample: some waits went unseen.
-    const atLeast = head.sampled || sampledBetween(res, head.starts[0], head.ends[count - 1]) ? 'at least ' : '';
+    const atLeast = seen.sampled || sampledBetween(res, seen.starts[0], seen.ends[count - 1]) ? 'at least ' : '';
     // By the share of the run the waits took, or by the time at stake alone (a long run with a
     // slow start still loses it).
     const severity =
@@ -328,14 +242,14 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
         : share >= THRESHOLDS.sequentialWarningShare || impact >= THRESHOLDS.sequentialWarningImpactMs
           ? 'warning'
           : 'info';
-    const typical = [...head.ends.map((e, k) => e - head.starts[k])].sort((a, b) => a - b)[count >> 1];
+    const typical = [...seen.ends.map((e, k) => e - seen.starts[k])].sort((a, b) => a - b)[count >> 1];
     const others = train.filter((t) => t !== head).map((t) => res.sites[t.site]);
     const python = isPythonFile(site.file);
     const batch = gatherCall(source, site.file, [site.line]);
     const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
     const timing =
-      `(typically ${shortMs(typical)} ms each, ${head.estimated ? 'about ' : ''}${Math.round(head.waited)} ms in all` +
-      `${head.estimated ? ' counting those the recorder did not trace' : ''}, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
+      `(typically ${shortMs(typical)} ms each, ${seen.estimated ? 'about ' : ''}${Math.round(seen.waited)} ms in all` +
+      `${seen.estimated ? ' counting those the recorder did not trace' : ''}, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
     const suggestion = batch
       ? `${atLeast}${count} batches gathered with ${batch.api} at line ${batch.line} never overlapped ${timing}: each batch waits for ` +
         `its slowest operation before the next one starts. If the operations are independent, keep a fixed number in flight ` +
@@ -343,13 +257,13 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
         (python
           ? `(an asyncio.Semaphore around each operation under one asyncio.gather or TaskGroup, or a few workers reading an asyncio.Queue)`
           : `(a pool: p-limit, or a few workers taking items from a shared queue)`) +
-        `. Started all at once, they would take about the longest batch, ${Math.round(head.longest)} ms; a pool as wide as a batch ` +
+        `. Started all at once, they would take about the longest batch, ${Math.round(seen.longest)} ms; a pool as wide as a batch ` +
         `saves less: the time each batch's slowest operation kept the others waiting.`
       : `${atLeast}${count} waits from this line never overlapped ${timing}. If they are independent, start them together and await once ` +
         (python
           ? `(asyncio.gather, or an asyncio.TaskGroup with an asyncio.Semaphore to bound how many run at once)`
           : `(Promise.all, or a pool of a few at a time for many)`) +
-        `: the wall time drops to about the longest wait, ${Math.round(head.longest)} ms.`;
+        `: the wall time drops to about the longest wait, ${Math.round(seen.longest)} ms.`;
     findings.push({
       kind: 'sequential',
       severity,
@@ -358,20 +272,20 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
       impactMs: round(impact),
       evidence: {
         waits: count,
-        waitedMs: round(head.waited),
-        longestWaitMs: round(head.longest),
+        waitedMs: round(seen.waited),
+        longestWaitMs: round(seen.longest),
         medianWaitMs: round(typical),
-        idleDuringWaits: round(head.idleShare),
+        idleDuringWaits: round(seen.idleShare),
         wallShare: round(share),
         maxConcurrent: 1,
-        resources: head.resources,
+        resources: seen.resources,
         ...(atLeast ? { sampled: 1 } : {}),
         ...(others.length ? { sameTrainLines: [...new Set(others.map((o) => o.line))].join(',') } : {}),
         ...(batch ? { gatheredBy: batch.api, gatherLine: batch.line } : {}),
         source: 'recording',
       },
       suggestion,
-      during: head.starts.map((start, k): [number, number] => [start, head.ends[k]]),
+      during: seen.starts.map((start, k): [number, number] => [start, seen.ends[k]]),
     });
   }
   return findings;
