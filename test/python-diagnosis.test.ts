@@ -44,6 +44,7 @@ const CASES: Case[] = [
   { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/, from: /^heap-profile/ },
   { program: 'healthy_gather.py', expect: 'healthy' },
   { program: 'healthy_sleep.py', expect: 'healthy' },
+  { program: 'healthy_stream.py', expect: 'healthy' },
 ];
 
 for (const c of CASES) {

@@ -17,8 +17,8 @@
 // episode per batch: the batches run one after another. The trace cannot count the calls in a
 // batch (one fetch is dozens of resources, sampled past the first), so the source names the batch.
 //
-// A line that iterates an async source (`for await`) waits for its items in order by nature, and
-// is left alone.
+// A line that iterates an async source (`for await`, `async for`) waits for its items in order by
+// nature, and is left alone.
 //
 // Without a trace, a bare CPU profile shows it only indirectly: a train of idle waits, each ended
 // by a short burst of work that resumes the code and starts the next wait. Samples rarely catch the
@@ -120,14 +120,14 @@ function gatherCall(source: SourceLookup | undefined, file: string, lines: numbe
 const ITERATORS = new Set(['createAsyncIterator']);
 
 /**
- * A line that iterates one async source (`for await (...)`: a stream, a cursor, a generator) waits
- * for its items in order by nature; independent operations inside a generator show at their own
- * lines.
+ * A line that iterates one async source (`for await (...)`, Python's `async for`: a stream, a
+ * cursor, a generator) waits for its items in order by nature; independent operations inside a
+ * generator show at their own lines.
  */
 function iterated(source: SourceLookup | undefined, res: AsyncResources, site: number, ops: Op[]): boolean {
   const { file, line } = res.sites[site];
   const text = source?.lines(file)?.[line - 1];
-  if (text !== undefined && /(^|[^\w$.])for\s+await\s*\(/.test(text)) return true;
+  if (text !== undefined && (isPythonFile(file) ? /^\s*async\s+for\b/ : /(^|[^\w$.])for\s+await\s*\(/).test(text)) return true;
   return ops.some((op) => ITERATORS.has(res.callees[op[3]]));
 }
 
