@@ -204,6 +204,8 @@ test('scalene: a program recorded live: the hot line, the sleeping line and the 
   // utilisation (measured 300-420 ms on a loaded machine), nearly all of the line's time.
   assert.ok(sleep.systemMs >= 200 && sleep.systemMs <= 1500, `time.sleep(0.4) line: ${sleep.systemMs} ms system; ${table}`);
   assert.ok(sleep.userMs < 0.2 * sleep.systemMs, `time.sleep(0.4) line: ${sleep.userMs} ms user; ${table}`);
-  // The await of asyncio.sleep(0.3): the loop waits, charged to asyncio.run or the await.
-  assert.ok(a.totals.idleMs >= 200, `idle ${a.totals.idleMs} ms; ${table}`);
+  // The await of asyncio.sleep(0.3): the loop waits, charged to asyncio.run or the await (idle),
+  // though scalene now and then charges most of it to the line before (once: 14 ms idle, and the
+  // sleeping line 508 ms): the two waits are off the CPU either way.
+  assert.ok(a.totals.idleMs >= 200 || sleep.systemMs + a.totals.idleMs >= 500, `idle ${a.totals.idleMs} ms; ${table}`);
 });

@@ -51,6 +51,8 @@ interface Train {
   waited: number;
   /** Some of the line's resources were traced 1 in K: the episodes are some of its waits. */
   sampled: boolean;
+  /** The episodes are some of its waits: sampled, or some too short to count. */
+  lowerBound: boolean;
   /** `waited` counts the waits of the resources not traced. */
   estimated: boolean;
   resources: number;
@@ -178,7 +180,9 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const waited = Math.max(Math.min(estimate ?? 0, idleSpan), tracedMs);
     if (waited - longest < THRESHOLDS.sequentialMinImpactMs) return null;
     const idleShare = idleMs / tracedMs;
-    return { site, starts, ends, tracedMs, longest, idleShare, waited, sampled, estimated: waited > tracedMs, resources: ops.length };
+    // Sub-millisecond operations shorter still are not counted either: the count is a lower bound.
+    const lowerBound = sampled || minWaitMs < THRESHOLDS.sequentialMinWaitMs;
+    return { site, starts, ends, tracedMs, longest, idleShare, waited, sampled, lowerBound, estimated: waited > tracedMs, resources: ops.length };
   };
   // One line's sites are one: a call's first resources are made at the callee's column, the rest,
   // made as it resumes, at the await's.
@@ -227,13 +231,14 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const gathering = train.find((t) => gatherCall(source, res.sites[t.site].file, [res.sites[t.site].line]));
     const head = gathering ?? lastResumed(train);
     // Of a sampled train, the line that saw most of its waits tells them best.
-    const seen = head.sampled ? train.reduce((a, b) => (b.waited > a.waited ? b : a)) : head;
+    const seen = head.lowerBound ? train.reduce((a, b) => (b.waited > a.waited ? b : a)) : head;
     const site = res.sites[head.site];
     const impact = seen.waited - seen.longest;
     const share = seen.waited / totals.wallMs;
     const count = seen.starts.length;
     // Past a code path's first resources the recorder traces a sample: some waits went unseen.
-    const atLeast = seen.sampled || sampledBetween(res, seen.starts[0], seen.ends[count - 1]) ? 'at least ' : '';
+    const sampled = seen.sampled || sampledBetween(res, seen.starts[0], seen.ends[count - 1]);
+    const atLeast = sampled || seen.lowerBound ? 'at least ' : '';
     // By the share of the run the waits took, or by the time at stake alone (a long run with a
     // slow start still loses it).
     const severity =
@@ -279,7 +284,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
         wallShare: round(share),
         maxConcurrent: 1,
         resources: seen.resources,
-        ...(atLeast ? { sampled: 1 } : {}),
+        ...(sampled ? { sampled: 1 } : {}),
         ...(others.length ? { sameTrainLines: [...new Set(others.map((o) => o.line))].join(',') } : {}),
         ...(batch ? { gatheredBy: batch.api, gatherLine: batch.line } : {}),
         source: 'recording',
