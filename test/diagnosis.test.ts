@@ -215,10 +215,12 @@ test('sequential: a long loop of short reads, sampled by the recorder: the count
   const [reads] = report.findings;
   assert.equal(reads.evidence.sampled, 1, describe(reads));
   assert.match(reads.title, /^loadAll awaits at least \d+ operations one after another$/);
-  // 800 reads of 0.3-0.4 ms (longer on a loaded machine): the traced ones are a fraction.
+  // 800 reads of 0.3-0.4 ms (longer on a loaded machine): the traced ones are a fraction, and the
+  // waits, most of the run, are estimated from them (measured 0.27-0.95 of the run; an estimate
+  // needs a few reads traced in full, else it is the traced ones' time).
   assert.ok(Number(reads.evidence.waits) < 800, JSON.stringify(reads.evidence));
   const waited = Number(reads.evidence.waitedMs);
-  assert.ok(waited > 0.3 * report.totals.wallMs && waited <= report.totals.wallMs, `${waited} ms of ${report.totals.wallMs}`);
+  assert.ok(waited > 0.15 * report.totals.wallMs && waited <= report.totals.wallMs, `${waited} ms of ${report.totals.wallMs}`);
   // The reads' own promises are readFile's cost, not tasks the program spawns; one read at a time
   // holds one buffer.
   for (const f of report.findings.filter((x) => x.kind === 'context-switching')) {

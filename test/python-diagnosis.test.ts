@@ -39,6 +39,7 @@ const CASES: Case[] = [
   { program: 'starvation_hog.py', expect: 'blocking', remedy: /ProcessPoolExecutor|asyncio\.sleep\(0\)/ },
   { program: 'sequential_requests.py', expect: 'sequential', remedy: /asyncio\.gather|TaskGroup/ },
   { program: 'sequential_batches.py', expect: 'sequential', remedy: /asyncio\.Semaphore.*asyncio\.Queue/, gatheredBy: 'asyncio.gather' },
+  { program: 'sequential_taskgroups.py', expect: 'sequential', remedy: /asyncio\.Semaphore.*asyncio\.Queue/, gatheredBy: 'asyncio.TaskGroup' },
   { program: 'context_switching.py', expect: 'context-switching', remedy: /asyncio\.Semaphore|asyncio\.Queue/ },
   { program: 'starvation_executor.py', expect: 'starvation', remedy: /executor/ },
   { program: 'memory_tasks.py', expect: 'memory', remedy: /asyncio\.Semaphore/, from: /^heap-profile/ },

@@ -77,10 +77,11 @@ export function episodes(ops: Op[]): Episodes {
  */
 export function sampledWaits(ops: Op[], ep: Episodes, kept: Set<number>): number | null {
   // Traced in full: the episodes before the first sampled resource (a group's later ones, traced
-  // in full too, belong to episodes whose other resources were sampled).
+  // in full too, belong to episodes whose other resources were sampled). Any of them, kept or not:
+  // how a call's resources overlap does not depend on whether the loop sat idle meanwhile.
   let sampledFrom = Infinity;
   for (const op of ops) if (op[2] > 1) sampledFrom = Math.min(sampledFrom, op[0]);
-  const full = new Set([...kept].filter((k) => ep.ends[k] < sampledFrom));
+  const full = new Set(ep.starts.map((_, k) => k).filter((k) => ep.ends[k] < sampledFrom && ep.ends[k] > ep.starts[k]));
   if (full.size < THRESHOLDS.sequentialMinWaits) return null;
   let fullMs = 0;
   for (const k of full) fullMs += ep.ends[k] - ep.starts[k];
@@ -88,10 +89,9 @@ export function sampledWaits(ops: Op[], ep: Episodes, kept: Set<number>): number
   let weightedMs = 0;
   for (let i = 0; i < ops.length; i++) {
     const k = ep.member[i];
-    if (!kept.has(k)) continue;
     const d = ops[i][1] - ops[i][0];
-    weightedMs += ops[i][2] * d;
     if (full.has(k)) fullOpsMs += d;
+    if (kept.has(k)) weightedMs += ops[i][2] * d;
   }
   return weightedMs / (fullOpsMs / fullMs);
 }

@@ -104,7 +104,7 @@ function lastResumed(train: Train[]): Train {
 }
 
 /** Calls that await a group of operations together. */
-const GATHER = /(?:^|[^\w$.])(Promise\.(?:all|allSettled|any|race)|(?:asyncio\.)?gather|asyncio\.wait)\s*\(/;
+const GATHER = /(?:^|[^\w$.])(Promise\.(?:all|allSettled|any|race)|(?:asyncio\.)?(?:gather|TaskGroup)|asyncio\.wait)\s*\(/;
 
 /** The gathering call (`Promise.all`) on the first of these lines that has one, per the source. */
 function gatherCall(source: SourceLookup | undefined, file: string, lines: number[]): { api: string; line: number } | null {
