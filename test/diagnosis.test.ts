@@ -195,7 +195,7 @@ test('sequential: every request is a wait, and the impact is the waits less the 
 test('sequential: batches gathered by Promise.all and awaited in a loop are named as batches, with the pool remedy', () => {
   const batches = outcome('diag-seq-batches.mjs').findings[0];
   assert.equal(batches.evidence.gatheredBy, 'Promise.all', describe(batches));
-  assert.equal(batches.evidence.gatherLine, markedLine('diag-seq-batches.mjs'));
+  assert.equal(batches.location.line, markedLine('diag-seq-batches.mjs'), describe(batches));
   // Six batches of four 60 ms requests. Sampling may hide a batch (the count is then "at least"),
   // but batches that merely touch are never merged into one.
   const waits = Number(batches.evidence.waits);

@@ -27,7 +27,7 @@
 // that would confirm it.
 
 import type { Finding } from '../../model.js';
-import type { AsyncResources, AsyncTrace, SourceLookup } from '../../recording/model.js';
+import type { AsyncResources, AsyncTrace, SourceLookup, TraceSite } from '../../recording/model.js';
 import { round } from '../../reports/json.js';
 import { episodes, sampledWaits, weightedMs, type Op } from '../episodes.js';
 import { firstResourceAt, idleBetween, isPythonFile, isUserSite, operationOf } from '../recorded.js';
@@ -106,16 +106,10 @@ function lastResumed(train: Train[]): Train {
 /** Calls that await a group of operations together. */
 const GATHER = /(?:^|[^\w$.])(Promise\.(?:all|allSettled|any|race)|(?:asyncio\.)?(?:gather|TaskGroup)|asyncio\.wait)\s*\(/;
 
-/** The gathering call (`Promise.all`) on the first of these lines that has one, per the source. */
-function gatherCall(source: SourceLookup | undefined, file: string, lines: number[]): { api: string; line: number } | null {
-  const text = source?.lines(file);
-  if (!text) return null;
-  for (const line of lines) {
-    const code = text[line - 1]?.replace(isPythonFile(file) ? /(^|\s)#.*/ : /(^|\s)\/\/.*/, '');
-    const m = code === undefined ? null : GATHER.exec(code);
-    if (m) return { api: m[1], line };
-  }
-  return null;
+/** The gathering call (`Promise.all`) a line of the source makes, or null. */
+function gatherCall(source: SourceLookup | undefined, { file, line }: TraceSite): string | null {
+  const code = source?.lines(file)?.[line - 1]?.replace(isPythonFile(file) ? /(^|\s)#.*/ : /(^|\s)\/\/.*/, '');
+  return (code !== undefined && GATHER.exec(code)?.[1]) || null;
 }
 
 /** Async iterators: Node streams' (`for await (const chunk of stream)`). */
@@ -228,7 +222,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
   const findings: Finding[] = [];
   for (const train of trains) {
     // The line that gathers a batch is its outermost await; else the wait that ends last.
-    const gathering = train.find((t) => gatherCall(source, res.sites[t.site].file, [res.sites[t.site].line]));
+    const gathering = train.find((t) => gatherCall(source, res.sites[t.site]));
     const head = gathering ?? lastResumed(train);
     // Of a sampled train, the line that saw most of its waits tells them best.
     const seen = head.lowerBound ? train.reduce((a, b) => (b.waited > a.waited ? b : a)) : head;
@@ -250,13 +244,13 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const typical = [...seen.ends.map((e, k) => e - seen.starts[k])].sort((a, b) => a - b)[count >> 1];
     const others = train.filter((t) => t !== head).map((t) => res.sites[t.site]);
     const python = isPythonFile(site.file);
-    const batch = gatherCall(source, site.file, [site.line]);
+    const batch = gatherCall(source, site);
     const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
     const timing =
       `(typically ${shortMs(typical)} ms each, ${seen.estimated ? 'about ' : ''}${Math.round(seen.waited)} ms in all` +
       `${seen.estimated ? ' counting those the recorder did not trace' : ''}, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
     const suggestion = batch
-      ? `${atLeast}${count} batches gathered with ${batch.api} at line ${batch.line} never overlapped ${timing}: each batch waits for ` +
+      ? `${atLeast}${count} batches gathered with ${batch} at line ${site.line} never overlapped ${timing}: each batch waits for ` +
         `its slowest operation before the next one starts. If the operations are independent, keep a fixed number in flight ` +
         `instead of fixed batches, starting the next operation as soon as one finishes ` +
         (python
@@ -272,7 +266,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     findings.push({
       kind: 'sequential',
       severity,
-      title: `${where} ${atLeast}${count} ${batch ? 'batches' : 'operations'} one after another${batch ? ` (${batch.api})` : ''}`,
+      title: `${where} ${atLeast}${count} ${batch ? 'batches' : 'operations'} one after another${batch ? ` (${batch})` : ''}`,
       location: { file: site.file, line: site.line, column: site.column, function: site.function || '(anonymous)' },
       impactMs: round(impact),
       evidence: {
@@ -286,7 +280,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
         resources: seen.resources,
         ...(sampled ? { sampled: 1 } : {}),
         ...(others.length ? { sameTrainLines: [...new Set(others.map((o) => o.line))].join(',') } : {}),
-        ...(batch ? { gatheredBy: batch.api, gatherLine: batch.line } : {}),
+        ...(batch ? { gatheredBy: batch } : {}),
         source: 'recording',
       },
       suggestion,
