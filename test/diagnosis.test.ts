@@ -253,6 +253,30 @@ test('sequential: the waits of a sampled loop are estimated from the sample, clo
   assert.ok(waited > 0.7 * loopMs && waited < 1.05 * loopMs, `estimated ${waited} ms, the loop took ${loopMs} ms`);
 });
 
+test('a recursive walk awaiting every stat and read: sequential in walk; its tasks are readFile`s, no spawner outside', () => {
+  const tree = tempDir();
+  for (let d = 0; d < 80; d++) {
+    mkdirSync(join(tree, `d${d}`, 'sub'), { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(join(tree, `d${d}`, f % 2 ? 'sub' : '', `f${f}.txt`), `file ${d}/${f}\n`);
+  }
+  const out = join(tempDir(), 'rec');
+  const r = runCli(['collect', '--out', out, '--', process.execPath, programPath('walk-tree.mjs'), tree]);
+  assert.equal(r.code, 0, r.stderr);
+  const { findings } = JSON.parse(runCli(['analyze', '--json', out]).stdout) as JsonReport;
+  const [top] = findings;
+  const read = markedLine('walk-tree.mjs');
+  assert.equal(top.kind, 'sequential', describe(top));
+  assert.equal(top.location.function, 'walk', describe(top));
+  assert.ok([read - 1, read].includes(top.location.line), describe(top));
+  // 8,000 reads make about 170,000 promises inside readFile: that is its cost, at the walk's line,
+  // never a spawner found outside the function (the program's one call of walk, or its console.log).
+  for (const f of findings.filter((x) => x.kind === 'context-switching')) {
+    assert.equal(f.severity, 'info', describe(f));
+    assert.equal(f.location.function, 'walk', describe(f));
+    assert.match(String(f.evidence.insideCallee), /^readFile/, describe(f));
+  }
+});
+
 test('starvation: the starved pool job and the late timer are measured', () => {
   const pool = outcome('diag-starve-pool.mjs').findings[0];
   assert.equal(pool.evidence.poolSize, 4);
