@@ -105,11 +105,6 @@ export const THRESHOLDS = {
    * restart each while the others' waits are still ending: they stay one episode.
    */
   sequentialTouchMs: 1,
-  /**
-   * Counting a sampled site's operations: a kind of resource that this share of the fully traced
-   * episodes hold the same number of counts them.
-   */
-  sequentialRegularShare: 0.7,
   /** At least this many non-overlapping waits from one site: fewer is two steps of a procedure, not a loop. */
   sequentialMinWaits: 3,
   /**

@@ -53,8 +53,6 @@ interface Train {
   sampled: boolean;
   /** The episodes are some of its waits: sampled, or some too short to count. */
   lowerBound: boolean;
-  /** `waited` counts the waits of the resources not traced. */
-  estimated: boolean;
   resources: number;
 }
 
@@ -176,7 +174,7 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const idleShare = idleMs / tracedMs;
     // Sub-millisecond operations shorter still are not counted either: the count is a lower bound.
     const lowerBound = sampled || minWaitMs < THRESHOLDS.sequentialMinWaitMs;
-    return { site, starts, ends, tracedMs, longest, idleShare, waited, sampled, lowerBound, estimated: waited > tracedMs, resources: ops.length };
+    return { site, starts, ends, tracedMs, longest, idleShare, waited, sampled, lowerBound, resources: ops.length };
   };
   // One line's sites are one: a call's first resources are made at the callee's column, the rest,
   // made as it resumes, at the await's.
@@ -199,8 +197,8 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     if (iterated(source, res, site, ops)) continue;
     // Waits of a few milliseconds and more, or where most of the time is in shorter ones,
     // sub-millisecond ones too (a local file or database): next to long waits, the short ones are
-    // steps between them.
-    // On a loaded machine such short waits stretch past 2 ms: they are still short ones.
+    // steps between them. A loaded machine stretches short waits past 2 ms: when the long ones
+    // alone make no train, the short pass is tried too.
     const long = ops.filter((op) => op[1] - op[0] >= THRESHOLDS.sequentialMinWaitMs);
     const mostlyShort = 2 * weightedMs(long) < weightedMs(ops);
     const short = () => trainOf(site, ops, THRESHOLDS.sequentialShortWaitMs, THRESHOLDS.sequentialShortIdleDuringWaits);
@@ -246,9 +244,11 @@ function fromTrace({ analysis, source }: Evidence, trace: AsyncTrace): Finding[]
     const python = isPythonFile(site.file);
     const batch = gatherCall(source, site);
     const where = site.function ? `${site.function} awaits` : 'Awaits at this line run';
+    // The waits of resources the recorder did not trace are counted in.
+    const estimated = seen.waited > seen.tracedMs;
     const timing =
-      `(typically ${shortMs(typical)} ms each, ${seen.estimated ? 'about ' : ''}${Math.round(seen.waited)} ms in all` +
-      `${seen.estimated ? ' counting those the recorder did not trace' : ''}, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
+      `(typically ${shortMs(typical)} ms each, ${estimated ? 'about ' : ''}${Math.round(seen.waited)} ms in all` +
+      `${estimated ? ' counting those the recorder did not trace' : ''}, ${Math.round(100 * share)}% of the run) while the loop sat idle`;
     const suggestion = batch
       ? `${atLeast}${count} batches gathered with ${batch} at line ${site.line} never overlapped ${timing}: each batch waits for ` +
         `its slowest operation before the next one starts. If the operations are independent, keep a fixed number in flight ` +
